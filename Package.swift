@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C at the edge: libfcgi's header, seen only by `FastCGI`.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(
+            name: "Web",
+            dependencies: [
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+        .target(name: "Transport", swiftSettings: swiftSettings),
+        .target(name: "Fivetran", dependencies: ["Transport"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .target(name: "Front", dependencies: ["Transport"], swiftSettings: swiftSettings),
+        .target(name: "Capture", dependencies: ["Front", "Store", "Yams"], swiftSettings: swiftSettings),
+        .target(name: "Jobs", dependencies: ["Capture", "Store"], swiftSettings: swiftSettings),
+        .target(
+            name: "Sandbox",
+            dependencies: ["FlyingFox", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "App",
+            dependencies: [
+                "FastCGI", "Web",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "App",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,32 @@
+/// One request as libfcgi handed it over: the CGI parameters and the body, copied out of C.
+public struct FastCGIRequest: Sendable {
+    public var params: [String: String]
+    public var body: [UInt8]
+    /// The declared `CONTENT_LENGTH` was above the limit, so the body was not read.
+    public var bodyTooLarge: Bool
+
+    public init(params: [String: String], body: [UInt8] = [], bodyTooLarge: Bool = false) {
+        self.params = params
+        self.body = body
+        self.bodyTooLarge = bodyTooLarge
+    }
+}
+
+/// What to send back: a status, headers and a body, written by the server as a CGI response.
+public struct FastCGIResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// Produces the body in chunks; `write` answers false once the client has gone.
+        case stream(@Sendable (_ write: ([UInt8]) -> Bool) -> Void)
+    }
+
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(status: Int, headers: [(String, String)], body: Body) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}

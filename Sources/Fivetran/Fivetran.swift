@@ -1,0 +1,1 @@
+// Filled in by its issue; see DESIGN.md for this module's job.

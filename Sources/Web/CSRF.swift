@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// Cross-site request forgery guard: a signed random token in a cookie and in each form's
+/// hidden field. A POST passes only when both are present, equal, and signed with our key, so
+/// a cookie planted by another site (or a guess) does not pass. The key comes from the secret
+/// key file, so every worker process (and a restarted one) accepts the same tokens.
+public struct CSRF: Sendable {
+    public static let cookieName = "sb_csrf"
+    public static let fieldName = "_csrf"
+    private let key: SymmetricKey
+
+    public init(secret: some ContiguousBytes) {
+        let master = SymmetricKey(data: secret)
+        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("switchboard csrf v1".utf8), outputByteCount: 32)
+    }
+
+    /// A fresh token: 16 random bytes and their MAC, base64url.
+    public func issue() -> String {
+        var nonce = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for index in nonce.indices { nonce[index] = generator.next() }
+        return base64url(nonce + mac(nonce))
+    }
+
+    public func isValid(_ token: String) -> Bool {
+        guard let bytes = base64urlDecode(token), bytes.count == 48 else { return false }
+        let nonce = Array(bytes.prefix(16))
+        let expected = mac(nonce)
+        // Constant-time comparison.
+        return zip(expected, bytes.suffix(32)).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Whether a form POST carries a valid token in both places.
+    public func check(cookie: String?, field: String?) -> Bool {
+        guard let cookie, let field, cookie == field else { return false }
+        return isValid(cookie)
+    }
+
+    private func mac(_ bytes: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key))
+    }
+}
+
+func base64url(_ bytes: [UInt8]) -> String {
+    Data(bytes).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
+
+func base64urlDecode(_ text: String) -> [UInt8]? {
+    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+    return Data(base64Encoded: base64).map(Array.init)
+}

@@ -1,0 +1,30 @@
+/// Cookie header parsing and `Set-Cookie` values.
+public enum Cookies {
+    /// `a=1; b=2` → `["a": "1", "b": "2"]`; the first of a repeated name wins.
+    public static func parse(_ header: String) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for piece in header.split(separator: ";") {
+            let trimmed = piece.trimmingCharacters(in: .whitespaces)
+            guard let eq = trimmed.firstIndex(of: "=") else { continue }
+            let name = String(trimmed[..<eq])
+            var value = String(trimmed[trimmed.index(after: eq)...])
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            if cookies[name] == nil { cookies[name] = value }
+        }
+        return cookies
+    }
+
+    /// A `Set-Cookie` value, `HttpOnly` and `SameSite=Lax` unless told otherwise.
+    public static func setCookie(
+        name: String, value: String, path: String = "/", maxAge: Int? = nil, httpOnly: Bool = true
+    ) -> String {
+        var parts = ["\(name)=\(value)", "Path=\(path)", "SameSite=Lax"]
+        if let maxAge { parts.append("Max-Age=\(maxAge)") }
+        if httpOnly { parts.append("HttpOnly") }
+        return parts.joined(separator: "; ")
+    }
+}
+
+import Foundation
