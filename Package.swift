@@ -54,7 +54,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App",
+                "App", "FastCGI",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -132,7 +132,7 @@ public final class FastCGIServer: Sendable {
     }
 
     private static func write(_ response: FastCGIResponse, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
-        var head = "Status: \(response.status)\r\n"
+        var head = "Status: \(response.status) \(reasonPhrase(response.status))\r\n"
         for (name, value) in response.headers {
             head += "\(name): \(value)\r\n"
         }

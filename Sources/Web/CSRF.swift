@@ -8,11 +8,14 @@ import Foundation
 public struct CSRF: Sendable {
     public static let cookieName = "sb_csrf"
     public static let fieldName = "_csrf"
-    private let key: SymmetricKey
+    /// The derived signing key's bytes (swift-crypto's `SymmetricKey` is not `Sendable`).
+    private let keyBytes: [UInt8]
 
     public init(secret: some ContiguousBytes) {
         let master = SymmetricKey(data: secret)
-        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: master, info: Data("switchboard csrf v1".utf8), outputByteCount: 32)
+        let key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: master, info: Data("switchboard csrf v1".utf8), outputByteCount: 32)
+        keyBytes = key.withUnsafeBytes { Array($0) }
     }
 
     /// A fresh token: 16 random bytes and their MAC, base64url.
@@ -38,7 +41,7 @@ public struct CSRF: Sendable {
     }
 
     private func mac(_ bytes: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key))
+        Array(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: keyBytes)))
     }
 }
 

@@ -15,7 +15,7 @@ public struct Parameters: Sendable, Equatable {
 
     /// Parses `a=1&b=x+y&c=%2B`. `+` is a space, `%2B` a plus; an empty value is kept as "".
     /// Malformed percent-encoding or bytes that are not UTF-8 throw, naming the bad pair.
-    public static func decode(_ text: some StringProtocol, origin: String = "query string") throws(HTTPError) -> Parameters {
+    public static func decode(_ text: String, origin: String = "query string") throws(HTTPError) -> Parameters {
         var pairs: [(name: String, value: String)] = []
         for piece in text.split(separator: "&", omittingEmptySubsequences: true) {
             let name: Substring
