@@ -1,3 +1,4 @@
+import Foundation
 import Web
 
 /// Fivetran connectors. For now the placeholder list and the new-connector form with its
@@ -50,7 +51,8 @@ enum SchemaName {
     static func suggest(from displayName: String) -> String {
         var out = ""
         var lastUnderscore = false
-        for scalar in displayName.lowercased().unicodeScalars {
+        let folded = displayName.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+        for scalar in folded.lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
                 out.unicodeScalars.append(scalar)
                 lastUnderscore = false

@@ -32,7 +32,7 @@ public struct Site: Sendable {
 
     /// The error page: HTML through the layout, or JSON for scripts and the sample's client.
     public func errorPage(_ error: HTTPError, _ request: Request) -> Response {
-        var response: Response
+        let response: Response
         if request.wantsJSON || request.path.hasPrefix("/api/") || request.path.hasPrefix("/_/") {
             response = .json(
                 ["error": ["status": "\(error.status)", "title": error.title, "message": error.message,
@@ -52,7 +52,6 @@ public struct Site: Sendable {
                 response = .text("\(error.title): \(error.message)\n", status: error.status)
             }
         }
-        for (name, value) in error.headers { response.setHeader(name, value) }
         return response
     }
 }

@@ -10,13 +10,20 @@ public struct Dispatcher: Sendable {
     private let router: Router
     private let csrf: CSRF
     private let logger: Logger
-    private let errorPage: ErrorPage
+    private let renderError: ErrorPage
 
     public init(router: Router, csrf: CSRF, logger: Logger, errorPage: @escaping ErrorPage) {
         self.router = router
         self.csrf = csrf
         self.logger = logger
-        self.errorPage = errorPage
+        self.renderError = errorPage
+    }
+
+    /// The error's page, with the headers it carries (`Allow` on a 405, say).
+    private func errorPage(_ error: HTTPError, _ request: Request) -> Response {
+        var response = renderError(error, request)
+        for (name, value) in error.headers { response.setHeader(name, value) }
+        return response
     }
 
     /// Parses the CGI variables, answers, and logs the request.

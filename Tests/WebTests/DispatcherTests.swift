@@ -1,0 +1,110 @@
+import Logging
+import Testing
+@testable import Web
+
+@Suite("Dispatcher: CSRF guard, errors, request ids")
+struct DispatcherTests {
+    struct Boom: Error {}
+
+    final class Counter: @unchecked Sendable { var posts = 0 }
+
+    let csrf = CSRF(secret: [UInt8](repeating: 7, count: 32))
+
+    func dispatcher(_ counter: Counter = Counter()) -> Dispatcher {
+        var router = Router()
+        router.get("/form") { r in .html("<form>\(r.csrfToken)</form>") }
+        router.post("/form") { _ in counter.posts += 1; return .text("ok") }
+        router.post("/_/json") { _ in counter.posts += 1; return .json(["ok": true]) }
+        router.get("/boom") { _ in throw Boom() }
+        router.get("/bad") { _ in throw HTTPError.unprocessable("no good") }
+        return Dispatcher(router: router, csrf: csrf, logger: Logger(label: "test")) { error, _ in
+            .text("\(error.status) \(error.message)", status: error.status)
+        }
+    }
+
+    func cgi(_ method: String, _ path: String, cookie: String? = nil, type: String? = nil) -> [String: String] {
+        var env = ["REQUEST_METHOD": method, "SCRIPT_NAME": path, "REQUEST_ID": "rid42"]
+        if let cookie { env["HTTP_COOKIE"] = cookie }
+        if let type { env["CONTENT_TYPE"] = type }
+        return env
+    }
+
+    @Test("a page issues a signed token in a cookie; a POST with it in the form passes")
+    func validPost() throws {
+        let counter = Counter()
+        let d = dispatcher(counter)
+        let page = d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
+        let setCookie = try #require(page.header("Set-Cookie"))
+        let token = String(setCookie.split(separator: ";")[0].dropFirst("sb_csrf=".count))
+        #expect(csrf.isValid(token))
+        let post = d.respond(
+            cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: "application/x-www-form-urlencoded"),
+            body: Array("_csrf=\(token)&a=1".utf8), bodyTooLarge: false)
+        #expect(post.status == 200)
+        #expect(counter.posts == 1)
+    }
+
+    @Test(
+        "a forged POST gets 403 and the handler never runs",
+        arguments: [
+            (nil, "a=1"),  // no token at all
+            ("sb_csrf=forged", "_csrf=forged"),  // equal but unsigned
+            ("sb_csrf=X", "_csrf=Y"),  // different
+        ] as [(String?, String)])
+    func forged(cookie: String?, body: String) {
+        let counter = Counter()
+        let response = dispatcher(counter).respond(
+            cgi: cgi("POST", "/form", cookie: cookie, type: "application/x-www-form-urlencoded"),
+            body: Array(body.utf8), bodyTooLarge: false)
+        #expect(response.status == 403)
+        #expect(counter.posts == 0)
+    }
+
+    @Test("a signed token whose form field differs from the cookie is refused")
+    func mismatched() {
+        let counter = Counter()
+        let a = csrf.issue(), b = csrf.issue()
+        let response = dispatcher(counter).respond(
+            cgi: cgi("POST", "/form", cookie: "sb_csrf=\(a)", type: "application/x-www-form-urlencoded"),
+            body: Array("_csrf=\(b)".utf8), bodyTooLarge: false)
+        #expect(response.status == 403)
+        #expect(counter.posts == 0)
+    }
+
+    @Test("JSON posts (the sample's client) need no form token")
+    func jsonPost() {
+        let counter = Counter()
+        let response = dispatcher(counter).respond(
+            cgi: cgi("POST", "/_/json", type: "application/json"), body: Array("{}".utf8), bodyTooLarge: false)
+        #expect(response.status == 200)
+        #expect(counter.posts == 1)
+    }
+
+    @Test("a thrown error that is not an HTTPError is a 500 naming the request id")
+    func internalError() {
+        let response = dispatcher().respond(cgi: cgi("GET", "/boom"), body: [], bodyTooLarge: false)
+        #expect(response.status == 500)
+        #expect(response.header("X-Request-Id") == "rid42")
+        guard case .bytes(let bytes) = response.body else { return }
+        #expect(String(decoding: bytes, as: UTF8.self).contains("rid42"))
+    }
+
+    @Test("an HTTPError keeps its status; too-large bodies are 413; unknown 404; wrong method 405 with Allow")
+    func statuses() {
+        let d = dispatcher()
+        #expect(d.respond(cgi: cgi("GET", "/bad"), body: [], bodyTooLarge: false).status == 422)
+        #expect(d.respond(cgi: cgi("POST", "/form"), body: [], bodyTooLarge: true).status == 413)
+        #expect(d.respond(cgi: cgi("GET", "/missing"), body: [], bodyTooLarge: false).status == 404)
+        let wrong = d.respond(cgi: cgi("PUT", "/form"), body: [], bodyTooLarge: false)
+        #expect(wrong.status == 405)
+        #expect(wrong.header("Allow") == "GET, POST, HEAD")
+    }
+
+    @Test("redirects go only to absolute http(s) or root-relative locations")
+    func redirects() {
+        #expect(Response.redirect(to: "/connectors").header("Location") == "/connectors")
+        #expect(Response.redirect(to: "https://fivetran.com/x").header("Location") == "https://fivetran.com/x")
+        #expect(Response.redirect(to: "//evil.example").header("Location") == "/")
+        #expect(Response.redirect(to: "javascript:alert(1)").header("Location") == "/")
+    }
+}
