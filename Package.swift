@@ -63,5 +63,8 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),
+        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,203 @@
+import Foundation
+
+/// One connection as the sandbox keeps it; encodes to the shape of Fivetran's `ConnectorResponse`.
+struct FivetranConnectionRecord: Sendable, Encodable {
+    var id: String
+    var groupID: String
+    var service: String
+    var schema: String
+    var config: [String: String]
+    var paused: Bool
+    var syncFrequency: Int
+    var createdAt: Date
+    var succeededAt: Date?
+    var failedAt: Date?
+    var setupState: String
+    var syncState: String
+    var updateState: String
+    var isHistoricalSync: Bool
+    var connectCardConfig: [String: String]?
+    /// Only set on the reply that created it or asked for a card.
+    var connectCard: (token: String, uri: String)?
+
+    private struct Status: Encodable {
+        var setup_state: String
+        var sync_state: String
+        var update_state: String
+        var is_historical_sync: Bool
+        var tasks: [String] = []
+        var warnings: [String] = []
+    }
+
+    private enum Key: String, CodingKey {
+        case id, group_id, service, service_version, schema, paused, pause_after_trial, connected_by, created_at,
+            succeeded_at, failed_at, sync_frequency, schedule_type, data_delay_sensitivity, status, config,
+            connect_card, connect_card_config
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(groupID, forKey: .group_id)
+        try c.encode(service, forKey: .service)
+        try c.encode(1, forKey: .service_version)
+        try c.encode(schema, forKey: .schema)
+        try c.encode(paused, forKey: .paused)
+        try c.encode(false, forKey: .pause_after_trial)
+        try c.encodeNil(forKey: .connected_by)
+        try c.encode(FivetranTime.format(createdAt), forKey: .created_at)
+        try c.encode(succeededAt.map(FivetranTime.format), forKey: .succeeded_at)
+        try c.encode(failedAt.map(FivetranTime.format), forKey: .failed_at)
+        try c.encode(syncFrequency, forKey: .sync_frequency)
+        try c.encode("auto", forKey: .schedule_type)
+        try c.encode("NORMAL", forKey: .data_delay_sensitivity)
+        try c.encode(
+            Status(setup_state: setupState, sync_state: syncState, update_state: updateState, is_historical_sync: isHistoricalSync),
+            forKey: .status)
+        try c.encode(config, forKey: .config)
+        if let card = connectCard { try c.encode(["token": card.token, "uri": card.uri], forKey: .connect_card) }
+        if let connectCardConfig { try c.encode(connectCardConfig, forKey: .connect_card_config) }
+    }
+}
+
+/// A Connect Card token: which connection it opens and until when.
+struct FivetranCardToken: Sendable {
+    var connectionID: String
+    var redirectURI: String
+    var expires: Date
+}
+
+/// Faults queued by `POST /_sandbox/faults`: the next `count` API answers fail with `status`.
+struct FivetranFault: Sendable {
+    var status: Int
+    var remaining: Int
+    var retryAfter: Int
+}
+
+/// Everything the sandbox remembers; guarded by one lock in `FivetranSandboxCore`.
+struct FivetranSandboxState: Sendable {
+    var connections: [FivetranConnectionRecord] = []
+    var index: [String: Int] = [:]
+    var tokens: [String: FivetranCardToken] = [:]
+    var faults: [FivetranFault] = []
+    var latency: Duration = .zero
+    var stats: [String: Int] = [:]
+    /// Times of the API requests of the last hour, oldest first (the rolling-hour quota).
+    var window: [Date] = []
+    var windowStart = 0
+    var clockOffset: TimeInterval = 0
+    var counter = 0
+
+    mutating func insert(_ record: FivetranConnectionRecord) {
+        index[record.id] = connections.count
+        connections.append(record)
+    }
+
+    func connection(_ id: String) -> FivetranConnectionRecord? {
+        index[id].map { connections[$0] }
+    }
+
+    mutating func update(_ id: String, _ change: (inout FivetranConnectionRecord) -> Void) {
+        if let i = index[id] { change(&connections[i]) }
+    }
+
+    /// Counts one request against the hourly quota; answers the seconds to wait when it is spent.
+    mutating func admit(now: Date, quota: Int) -> (remaining: Int, retryAfter: Int?) {
+        while windowStart < window.count, now.timeIntervalSince(window[windowStart]) >= 3600 { windowStart += 1 }
+        if windowStart > 4096 {
+            window.removeFirst(windowStart)
+            windowStart = 0
+        }
+        let used = window.count - windowStart
+        if used >= quota {
+            let oldest = windowStart < window.count ? window[windowStart] : now
+            let wait = max(1, Int((3600 - now.timeIntervalSince(oldest)).rounded(.up)))
+            return (0, wait)
+        }
+        window.append(now)
+        return (quota - used - 1, nil)
+    }
+
+    func remaining(now: Date, quota: Int) -> Int {
+        let used = window[windowStart...].filter { now.timeIntervalSince($0) < 3600 }.count
+        return max(0, quota - used)
+    }
+}
+
+/// RFC 3339 timestamps in UTC with six fractional digits, as Fivetran writes them.
+enum FivetranTime {
+    static func format(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        let whole = seconds.rounded(.down)
+        let micros = Int(((seconds - whole) * 1_000_000).rounded(.down))
+        let base = Date.ISO8601FormatStyle().format(Date(timeIntervalSince1970: whole))
+        return String(base.dropLast()) + "." + String(format: "%06d", micros) + "Z"
+    }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64), so a seed always gives the same data.
+struct FivetranSeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The seeded connections: services from the catalog, mixed states, creation dates spread over
+/// six months before a fixed day, so every run with one seed serves the same bytes.
+enum FivetranSeed {
+    static let adjectives = [
+        "brisk", "calm", "daring", "eager", "fuzzy", "gentle", "hollow", "icy", "jolly", "keen", "lively", "mellow",
+        "nimble", "odd", "proud", "quiet", "rapid", "sturdy", "tidy", "upbeat", "vivid", "witty", "young", "zesty",
+        "amber", "bold", "clever", "dusty", "elegant", "frosty", "glossy", "humble",
+    ]
+    static let nouns = [
+        "anchor", "badger", "canyon", "dolphin", "ember", "falcon", "glacier", "harbor", "island", "jungle", "kettle",
+        "lantern", "meadow", "nebula", "orchard", "pepper", "quartz", "river", "summit", "tundra", "umbrella",
+        "valley", "walnut", "yonder", "zephyr", "beacon", "cobalt", "delta", "fjord", "grove", "horizon", "ivory",
+    ]
+    /// 2025-06-01T00:00:00Z: seeded dates are fixed, not relative to today.
+    static let reference = Date(timeIntervalSince1970: 1_748_736_000)
+
+    static func connections(count: Int, groupID: String, catalog: FivetranCatalog, seed: UInt64) -> [FivetranConnectionRecord] {
+        var random = FivetranSeededRandom(seed: seed)
+        var used = Set<String>()
+        var records: [FivetranConnectionRecord] = []
+        records.reserveCapacity(count)
+        let services = catalog.items.map(\.id)
+        guard !services.isEmpty else { return [] }
+        for n in 0..<count {
+            var id = adjectives.randomElement(using: &random)! + "_" + nouns.randomElement(using: &random)!
+            if used.contains(id) { id += "_\(n)" }
+            used.insert(id)
+            let service = services.randomElement(using: &random)!
+            let format = catalog.schemaFormats[service] ?? .schema
+            let name = "\(service)_\(n)"
+            var config: [String: String] = [:]
+            for key in format.requiredKeys { config[key] = key == "schema" || key == "schema_prefix" ? name : "t\(n)" }
+            let created = reference.addingTimeInterval(-Double(random.next(upperBound: UInt64(180 * 86_400))))
+            let roll = random.next(upperBound: UInt64(100))
+            let setup = roll < 60 ? "connected" : roll < 85 ? "incomplete" : "broken"
+            let sync = setup == "connected"
+                ? ["scheduled", "scheduled", "syncing", "paused", "rescheduled"].randomElement(using: &random)!
+                : "scheduled"
+            let lastSync = created.addingTimeInterval(Double(3_600 + random.next(upperBound: UInt64(30 * 86_400))))
+            records.append(
+                FivetranConnectionRecord(
+                    id: id, groupID: groupID, service: service, schema: format.connectionName(config), config: config,
+                    paused: sync == "paused", syncFrequency: [60, 360, 720, 1440].randomElement(using: &random)!,
+                    createdAt: created,
+                    succeededAt: setup == "connected" ? lastSync : nil,
+                    failedAt: setup == "broken" ? lastSync : nil,
+                    setupState: setup, syncState: sync,
+                    updateState: random.next(upperBound: UInt64(10)) == 0 ? "delayed" : "on_schedule",
+                    isHistoricalSync: setup != "connected", connectCardConfig: nil, connectCard: nil))
+        }
+        return records
+    }
+}
