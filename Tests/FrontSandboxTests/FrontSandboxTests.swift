@@ -299,6 +299,9 @@ struct FrontSandboxTests {
             }
             let latest = try await client.get("/conversations?limit=3").ids
             #expect(Set(latest) == Set(changedIDs))
+            let archived = try await client.pages("/conversations?q%5Bstatuses%5D=archived&limit=100").flatMap(\.results)
+            #expect(archived.allSatisfy { $0["status"] as? String == "archived" })
+            #expect(Set(changedIDs).isSubset(of: Set(archived.compactMap { $0["id"] as? String })))
 
             let messaged = try await client.admin("POST", "/_sandbox/messages", ["ids": [changedIDs[0]]]).object
             #expect(((messaged["events"] as? [[String: Any]])?.first?["type"] as? String) == "inbound")

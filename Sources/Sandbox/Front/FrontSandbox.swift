@@ -85,6 +85,25 @@ public final class FrontSandbox: Sendable {
         return bound
     }
 
+    /// Starts (if needed) and serves until `stop()` or until the calling task is cancelled: the
+    /// shape a `sandbox` subcommand wants.
+    public func run(port: UInt16 = 0) async throws {
+        try await start(port: port)
+        guard let task = running.withLock({ $0?.task }) else { return }
+        await withTaskCancellationHandler {
+            _ = try? await task.value
+        } onCancel: {
+            Task { await self.stop() }
+        }
+    }
+
+    /// Requests counted so far, by route class ("GET /events", "GET /conversations/search", …),
+    /// by status ("200", "429", …), by 429 cause ("429 company", "429 search", "429 burst",
+    /// "429 injected"), plus "unknown" routes and "total". Same as `GET /_sandbox/stats`.
+    public func stats() -> [String: Int] { core.state.withLock { $0.stats } }
+
+    public func resetStats() { core.state.withLock { $0.stats = ["total": 0, "429": 0] } }
+
     /// Closes the socket and waits for open connections to finish.
     public func stop() async {
         guard let current = running.withLock({ state -> (server: HTTPServer, task: Task<Void, any Error>, port: UInt16)? in
