@@ -12,7 +12,7 @@ extension FrontCore {
 
     private static let changeTypes: [FrontEventType] = [.assign, .unassign, .tag, .untag, .archive, .reopen]
 
-    func handleAdmin(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
+    func handleAdmin(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
         let route = request.method + " " + (request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path)
         var body = Body(dict: [:])
         if !request.body.isEmpty {
@@ -154,7 +154,7 @@ extension FrontCore {
         "DELETE /_sandbox/faults",
     ]
 
-    private func pick(_ body: Body, kind: FrontKind, total: Int, world: inout FrontWorld) -> Result<[Int], SandboxResponse> {
+    private func pick(_ body: Body, kind: FrontKind, total: Int, world: inout FrontWorld) -> Result<[Int], FrontResponse> {
         if let ids = body.strings("ids") {
             var out: [Int] = []
             for id in ids {

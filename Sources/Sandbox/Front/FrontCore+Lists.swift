@@ -3,8 +3,8 @@ import Foundation
 /// List endpoints: parsing `limit`/`page_token`/`sort_*`/`q[...]`, keyset paging, the envelope.
 extension FrontCore {
     private enum Outcome {
-        case page(items: [FrontJSON], next: PagePosition?, total: Int?)
-        case failure(SandboxResponse)
+        case page(items: [FrontJSON], next: FrontPagePosition?, total: Int?)
+        case failure(FrontResponse)
     }
 
     /// Takes up to `n` matching indices, then says whether at least one more match follows.
@@ -53,15 +53,15 @@ extension FrontCore {
     }
 
     /// Parses the first page's params (later pages take them from the stored cursor).
-    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<ListQuery, SandboxResponse> {
-        var q = ListQuery()
+    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<FrontListQuery, FrontResponse> {
+        var q = FrontListQuery()
         let sortBy = items.last(where: { $0.name == "sort_by" })?.value
-        func time(_ name: String) -> Result<Double?, SandboxResponse> {
+        func time(_ name: String) -> Result<Double?, FrontResponse> {
             guard let text = items.last(where: { $0.name == name })?.value else { return .success(nil) }
             guard let ms = FrontTime.parseSeconds(text) else { return .failure(.badRequest("\(name) must be a UNIX timestamp in seconds")) }
             return .success(ms)
         }
-        func order(_ defaultAscending: Bool) -> SandboxResponse? {
+        func order(_ defaultAscending: Bool) -> FrontResponse? {
             guard let asc = Self.parseOrder(items, default: defaultAscending) else { return .badRequest("sort_order must be asc or desc") }
             q.ascending = asc
             return nil
@@ -118,7 +118,7 @@ extension FrontCore {
         return .success(q)
     }
 
-    func list(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse {
+    func list(route: RouteInfo, segments: [String], request: FrontRequest, state: inout FrontState) -> FrontResponse {
         let items = request.queryItems
         let resource = route.resource
         let maxLimit = resource == "events" ? 15 : 100
@@ -129,7 +129,7 @@ extension FrontCore {
             requested = requested ?? n
         }
         let clamp = { (n: Int) in min(max(1, n), maxLimit) }
-        let query: ListQuery, limit: Int, page: Int, position: PagePosition?
+        let query: FrontListQuery, limit: Int, page: Int, position: FrontPagePosition?
         if let token = items.last(where: { $0.name == "page_token" })?.value, !token.isEmpty {
             guard let cursor = state.cursors[token], cursor.route == route.name else {
                 return .badRequest("Invalid page_token \(token)")
@@ -160,7 +160,7 @@ extension FrontCore {
         }
         var next: FrontJSON = .null
         if let nextPosition {
-            let token = issueToken(StoredCursor(route: route.name, limit: limit, page: page + 1, query: query, position: nextPosition), state: &state)
+            let token = issueToken(FrontStoredCursor(route: route.name, limit: limit, page: page + 1, query: query, position: nextPosition), state: &state)
             next = .string("\(base)\(request.path)?limit=\(limit)&page_token=\(token)")
         }
         var envelope: [(String, FrontJSON)] = [
@@ -172,7 +172,7 @@ extension FrontCore {
         return .json(200, .object(envelope))
     }
 
-    private func snapshot(_ resource: String, _ q: ListQuery, size: Int, position: PagePosition?, state: FrontState) -> Outcome {
+    private func snapshot(_ resource: String, _ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: FrontState) -> Outcome {
         let w = state.world, base = state.base
         let count: Int
         let render: (Int) -> FrontJSON
@@ -197,7 +197,7 @@ extension FrontCore {
         return .page(items: items.map(render), next: more ? .afterIndex(items.last!) : nil, total: nil)
     }
 
-    private func events(_ q: ListQuery, size: Int, position: PagePosition?, state: inout FrontState) -> Outcome {
+    private func events(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let w = state.world, base = state.base
         let lower = q.afterMs.map { a in w.firstEvent { Double($0) > a } } ?? 0
         let upper = q.beforeMs.map { b in w.firstEvent { Double($0) >= b } } ?? w.events.count
@@ -217,11 +217,11 @@ extension FrontCore {
             seq = AnySequence((lower..<max(lower, top)).reversed())
         }
         let (items, more) = Self.take(seq, size, where: ok)
-        let next: PagePosition? = more ? .eventIndex(q.ascending ? items.last! + 1 : items.last! - 1) : nil
+        let next: FrontPagePosition? = more ? .eventIndex(q.ascending ? items.last! + 1 : items.last! - 1) : nil
         return .page(items: items.map { w.eventJSON($0, base: base) }, next: next, total: nil)
     }
 
-    private func contacts(_ q: ListQuery, size: Int, position: PagePosition?, state: inout FrontState) -> Outcome {
+    private func contacts(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let order = state.world.contactsOrdered(byUpdated: q.sortByUpdated)
         let w = state.world, base = state.base
         let key: (Int) -> Int64 = q.sortByUpdated ? { w.contacts[$0].updatedAt } : { w.contacts[$0].createdAt }
@@ -236,11 +236,11 @@ extension FrontCore {
             return (q.afterMs.map { u > $0 } ?? true) && (q.beforeMs.map { u < $0 } ?? true)
         }
         let (items, more) = Self.take(Self.traverse(order, key: key, ascending: q.ascending, after: after), size, where: ok)
-        let next: PagePosition? = more ? .afterKey(key(items.last!), items.last!) : nil
+        let next: FrontPagePosition? = more ? .afterKey(key(items.last!), items.last!) : nil
         return .page(items: items.map { w.contactJSON($0, base: base) }, next: next, total: nil)
     }
 
-    private func conversations(_ q: ListQuery, size: Int, position: PagePosition?, state: inout FrontState) -> Outcome {
+    private func conversations(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let order = state.world.conversationsByUpdated()
         let w = state.world, base = state.base
         let key: (Int) -> Int64 = { w.conversations[$0].updatedAt }
@@ -252,13 +252,13 @@ extension FrontCore {
             return q.statuses.contains(s.rawValue) || (s == .deleted && q.statuses.contains("trashed"))
         }
         let (items, more) = Self.take(Self.traverse(order, key: key, ascending: q.ascending, after: after), size, where: ok)
-        let next: PagePosition? = more ? .afterKey(key(items.last!), items.last!) : nil
+        let next: FrontPagePosition? = more ? .afterKey(key(items.last!), items.last!) : nil
         return .page(items: items.map { w.conversationJSON($0, base: base) }, next: next, total: nil)
     }
 
     /// `after:`/`before:` match conversations with a message or comment in the closed range;
     /// results by last activity, newest first; `_total` counts every match.
-    private func search(_ q: ListQuery, size: Int, position: PagePosition?, state: inout FrontState) -> Outcome {
+    private func search(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let w = state.world, base = state.base
         var candidates: [Int]
         if q.afterMs != nil || q.beforeMs != nil {
@@ -295,7 +295,7 @@ extension FrontCore {
             start = candidates.firstIndex { (w.conversations[$0].lastActivity, $0) < (k, i) } ?? candidates.count
         }
         let (items, more) = Self.take(candidates[start...], size, where: { _ in true })
-        let next: PagePosition? = more ? .afterKey(w.conversations[items.last!].lastActivity, items.last!) : nil
+        let next: FrontPagePosition? = more ? .afterKey(w.conversations[items.last!].lastActivity, items.last!) : nil
         return .page(items: items.map { w.conversationJSON($0, base: base) }, next: next, total: total)
     }
 }

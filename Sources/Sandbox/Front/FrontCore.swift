@@ -3,7 +3,7 @@ import Synchronization
 
 /// Where a list's next page starts. Stored server-side behind an opaque `page_token`, together
 /// with the query it continues, so a client may send the token alone or with its original params.
-enum PagePosition {
+enum FrontPagePosition {
     /// After this array index (snapshot lists, in index order).
     case afterIndex(Int)
     /// Next event index to look at (ascending: upwards; descending: downwards).
@@ -12,16 +12,16 @@ enum PagePosition {
     case afterKey(Int64, Int)
 }
 
-struct StoredCursor {
+struct FrontStoredCursor {
     var route: String
     var limit: Int
     var page: Int
-    var query: ListQuery
-    var position: PagePosition
+    var query: FrontListQuery
+    var position: FrontPagePosition
 }
 
 /// A list request's parsed filters and order.
-struct ListQuery {
+struct FrontListQuery {
     var ascending = false
     var sortByUpdated = true
     var afterMs: Double?
@@ -50,7 +50,7 @@ struct FrontFault {
 struct FrontState {
     var world: FrontWorld
     var limiter: FrontRateLimiter
-    var cursors: [String: StoredCursor] = [:]
+    var cursors: [String: FrontStoredCursor] = [:]
     var tokenCounter: UInt64 = 0
     var faults: [FrontFault] = []
     var stats: [String: Int] = ["total": 0, "429": 0]
@@ -78,7 +78,7 @@ final class FrontCore: Sendable {
 
     func setBase(_ base: String) { state.withLock { $0.base = base } }
 
-    func handle(_ request: SandboxRequest, now: Double = Date().timeIntervalSince1970) -> SandboxResponse {
+    func handle(_ request: FrontRequest, now: Double = Date().timeIntervalSince1970) -> FrontResponse {
         if request.path == "/_sandbox" || request.path.hasPrefix("/_sandbox/") {
             return state.withLock { handleAdmin(request, state: &$0, now: now) }
         }
@@ -125,26 +125,26 @@ final class FrontCore: Sendable {
         return FrontTime.seconds(ms)
     }
 
-    private func tooMany(_ wait: Double, what: String, headers: [(String, String)]) -> SandboxResponse {
+    private func tooMany(_ wait: Double, what: String, headers: [(String, String)]) -> FrontResponse {
         let ms = max(1, Int((wait * 1000).rounded(.up)))
         let retry = max(1, Int(wait.rounded(.up)))
         return .error(429, "Too many requests", "Rate limit exceeded\(what). Please retry in \(ms) milliseconds.",
                       headers: headers + [("retry-after", String(retry))])
     }
 
-    private func handleAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
+    private func handleAPI(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
         let response = dispatchAPI(request, state: &state, now: now)
         state.stats[String(response.status), default: 0] += 1
         return response
     }
 
-    private func dispatchAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
+    private func dispatchAPI(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
         let limit = state.limiter.limit
         state.stats["total", default: 0] += 1
         let segments = request.segments
         guard let route = route(for: segments) else {
             state.stats["unknown", default: 0] += 1
-            var r = SandboxResponse.notFound("Unknown route \(request.method) \(request.path)")
+            var r = FrontResponse.notFound("Unknown route \(request.method) \(request.path)")
             r.headers += rateHeaders(state.limiter.peek(now: now), limit: limit)
             return r
         }
@@ -177,7 +177,7 @@ final class FrontCore: Sendable {
         if let i = state.faults.firstIndex(where: { $0.status != nil && $0.matches(request.path) && ($0.remaining ?? 1) > 0 }) {
             let fault = state.faults[i]
             consume(&state.faults, i)
-            var r: SandboxResponse
+            var r: FrontResponse
             switch fault.status ?? 500 {
             case 429:
                 state.stats["429 injected", default: 0] += 1
@@ -217,7 +217,7 @@ final class FrontCore: Sendable {
         if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
     }
 
-    private func serve(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse {
+    private func serve(route: RouteInfo, segments: [String], request: FrontRequest, state: inout FrontState) -> FrontResponse {
         let base = state.base
         let w = state.world
         if segments == ["me"] {
@@ -229,9 +229,9 @@ final class FrontCore: Sendable {
         return list(route: route, segments: segments, request: request, state: &state)
     }
 
-    private func single(kind: String, id: String, state: FrontState) -> SandboxResponse {
+    private func single(kind: String, id: String, state: FrontState) -> FrontResponse {
         let w = state.world, base = state.base
-        func find(_ k: FrontKind, _ count: Int, _ render: (Int) -> FrontJSON, name: String) -> SandboxResponse {
+        func find(_ k: FrontKind, _ count: Int, _ render: (Int) -> FrontJSON, name: String) -> FrontResponse {
             guard let i = k.index(of: id, count: count) else { return .notFound("Unknown \(name) ID \(id)") }
             return .json(200, render(i))
         }
@@ -252,10 +252,10 @@ final class FrontCore: Sendable {
     }
 
     /// A fresh opaque token (deterministic for a seed, unguessable enough for a sandbox).
-    func issueToken(_ cursor: StoredCursor, state: inout FrontState) -> String {
+    func issueToken(_ cursor: FrontStoredCursor, state: inout FrontState) -> String {
         state.tokenCounter += 1
-        var rng = SandboxRNG(seed: options.seed &+ state.tokenCounter &* 0x2545_F491_4F6C_DD1D)
-        let token = String(rng.next(), radix: 36) + Base36.encode(Int(state.tokenCounter))
+        var rng = FrontRNG(seed: options.seed &+ state.tokenCounter &* 0x2545_F491_4F6C_DD1D)
+        let token = String(rng.next(), radix: 36) + FrontBase36.encode(Int(state.tokenCounter))
         if state.cursors.count >= 500_000 { state.cursors.removeAll(keepingCapacity: true) }
         state.cursors[token] = cursor
         return token

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The plain request the sandbox's logic sees (FlyingFox stays at the edge).
-struct SandboxRequest: Sendable {
+struct FrontRequest: Sendable {
     var method: String
     /// Percent-encoded path, as on the request line.
     var path: String
@@ -30,20 +30,20 @@ struct SandboxRequest: Sendable {
 }
 
 /// The plain response: status, headers, body, and how long to hold it back (injected latency).
-struct SandboxResponse: Error, Sendable {
+struct FrontResponse: Error, Sendable {
     var status: Int
     var headers: [(String, String)] = []
     var body: [UInt8] = []
     var delay: Double = 0
 
-    static func json(_ status: Int, _ value: FrontJSON, headers: [(String, String)] = []) -> SandboxResponse {
-        SandboxResponse(status: status, headers: [("content-type", "application/json")] + headers, body: value.encoded())
+    static func json(_ status: Int, _ value: FrontJSON, headers: [(String, String)] = []) -> FrontResponse {
+        FrontResponse(status: status, headers: [("content-type", "application/json")] + headers, body: value.encoded())
     }
 
-    static func error(_ status: Int, _ title: String, _ message: String, headers: [(String, String)] = []) -> SandboxResponse {
+    static func error(_ status: Int, _ title: String, _ message: String, headers: [(String, String)] = []) -> FrontResponse {
         json(status, .object([("_error", .object([("status", .int(status)), ("title", .string(title)), ("message", .string(message))]))]), headers: headers)
     }
 
-    static func badRequest(_ message: String) -> SandboxResponse { error(400, "Bad request", message) }
-    static func notFound(_ message: String) -> SandboxResponse { error(404, "Not found", message) }
+    static func badRequest(_ message: String) -> FrontResponse { error(400, "Bad request", message) }
+    static func notFound(_ message: String) -> FrontResponse { error(404, "Not found", message) }
 }

@@ -92,7 +92,7 @@ enum FrontTime {
 }
 
 /// Base-36 spellings of numeric ids (`evt_` + base 36, as Front's own ids).
-enum Base36 {
+enum FrontBase36 {
     static func encode(_ value: Int) -> String { String(value, radix: 36) }
     static func decode(_ text: Substring) -> Int? { Int(text, radix: 36) }
 }

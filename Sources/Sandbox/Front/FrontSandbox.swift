@@ -67,7 +67,7 @@ public final class FrontSandbox: Sendable {
     public func start(port: UInt16 = 0) async throws -> UInt16 {
         if let existing = self.port { return existing }
         let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
-        let server = HTTPServer(address: address, timeout: 60, logger: .disabled, handler: FlyingFoxAdapter(core: core))
+        let server = HTTPServer(address: address, timeout: 60, logger: .disabled, handler: FrontHTTPHandler(core: core))
         let task = Task { try await server.run() }
         do {
             try await server.waitUntilListening(timeout: 10)
@@ -115,13 +115,13 @@ public final class FrontSandbox: Sendable {
     }
 }
 
-/// FlyingFox at the edge: turns its request into `SandboxRequest` and back.
-private struct FlyingFoxAdapter: HTTPHandler {
+/// FlyingFox at the edge: turns its request into `FrontRequest` and back.
+private struct FrontHTTPHandler: HTTPHandler {
     let core: FrontCore
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body = request.method == .GET ? Data() : try await request.bodyData
-        let plain = SandboxRequest(
+        let plain = FrontRequest(
             method: request.method.rawValue, path: request.target.path(percentEncoded: true),
             query: request.target.query(percentEncoded: true),
             authorization: request.headers[HTTPHeader("Authorization")], body: body)

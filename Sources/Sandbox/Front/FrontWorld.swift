@@ -1,7 +1,7 @@
 import Foundation
 
 /// A small, fast, seedable generator (SplitMix64): the same seed gives the same Front data.
-struct SandboxRNG: RandomNumberGenerator {
+struct FrontRNG: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
     mutating func next() -> UInt64 {
@@ -22,9 +22,7 @@ enum FrontEventType: String, Sendable, CaseIterable {
     var addsActivity: Bool { self == .inbound || self == .outbound || self == .outReply || self == .comment }
 }
 
-enum ConversationStatus: String, Sendable, CaseIterable {
-    case unassigned, assigned, archived, deleted
-}
+struct FrontEvent { var at: Int64; var type: FrontEventType; var conversation: Int; var actor: Int?; var target: Int? }
 
 /// Id prefixes and numeric offsets: an entity's number is `offset + index`, so an id string maps
 /// back to its array slot without a dictionary.
@@ -48,39 +46,45 @@ enum FrontKind: String, Sendable, CaseIterable {
         }
     }
 
-    func id(_ index: Int) -> String { rawValue + Base36.encode(offset + index) }
+    func id(_ index: Int) -> String { rawValue + FrontBase36.encode(offset + index) }
 
     /// The array index an id names, if it has this kind's prefix and is in `0..<count`.
     func index(of id: String, count: Int) -> Int? {
-        guard id.hasPrefix(rawValue), let n = Base36.decode(id.dropFirst(rawValue.count)) else { return nil }
+        guard id.hasPrefix(rawValue), let n = FrontBase36.decode(id.dropFirst(rawValue.count)) else { return nil }
         let i = n - offset
         return (0..<count).contains(i) ? i : nil
     }
 }
 
-struct Teammate { var first: String; var last: String; var isAdmin: Bool; var isAvailable: Bool }
-struct Team { var name: String; var members: [Int]; var inboxes: [Int] }
-struct Inbox { var name: String; var address: String }
-struct Channel { var name: String; var address: String; var type: String; var inbox: Int }
-struct Tag { var name: String; var highlight: String?; var createdAt: Int64; var updatedAt: Int64; var deletedAt: Int64? }
-struct Contact { var name: String; var email: String; var phone: String?; var createdAt: Int64; var updatedAt: Int64; var account: Int? }
-struct Account { var name: String; var domain: String; var createdAt: Int64; var updatedAt: Int64 }
-/// A message or a comment: what `search`'s `after:`/`before:` match on.
-struct Message { var conversation: Int; var at: Int64; var inbound: Bool; var author: Int?; var isComment: Bool; var localIndex: Int }
-struct Conversation {
-    var subject: String
-    var status: ConversationStatus
-    var assignee: Int?
-    var tags: [Int]
-    var inbox: Int
-    var contact: Int
-    var createdAt: Int64
-    var updatedAt: Int64
-    var waitingSince: Int64?
-    var lastActivity: Int64
-    var lastMessage: Int?
+/// The records, namespaced so the Fivetran stand-in in the same module can use the same words.
+extension FrontWorld {
+    enum ConversationStatus: String, Sendable, CaseIterable {
+        case unassigned, assigned, archived, deleted
+    }
+
+    struct Teammate { var first: String; var last: String; var isAdmin: Bool; var isAvailable: Bool }
+    struct Team { var name: String; var members: [Int]; var inboxes: [Int] }
+    struct Inbox { var name: String; var address: String }
+    struct Channel { var name: String; var address: String; var type: String; var inbox: Int }
+    struct Tag { var name: String; var highlight: String?; var createdAt: Int64; var updatedAt: Int64; var deletedAt: Int64? }
+    struct Contact { var name: String; var email: String; var phone: String?; var createdAt: Int64; var updatedAt: Int64; var account: Int? }
+    struct Account { var name: String; var domain: String; var createdAt: Int64; var updatedAt: Int64 }
+    /// A message or a comment: what `search`'s `after:`/`before:` match on.
+    struct Message { var conversation: Int; var at: Int64; var inbound: Bool; var author: Int?; var isComment: Bool }
+    struct Conversation {
+        var subject: String
+        var status: ConversationStatus
+        var assignee: Int?
+        var tags: [Int]
+        var inbox: Int
+        var contact: Int
+        var createdAt: Int64
+        var updatedAt: Int64
+        var waitingSince: Int64?
+        var lastActivity: Int64
+        var lastMessage: Int?
+    }
 }
-struct FrontEvent { var at: Int64; var type: FrontEventType; var conversation: Int; var actor: Int?; var target: Int? }
 
 /// The sandbox's whole Front company, in memory: seeded deterministically, then changed by the
 /// `/_sandbox/` hooks. Events and activities are append-only and kept in time order, so time
@@ -104,7 +108,7 @@ struct FrontWorld {
 
     /// Last instant handed out; every new change is strictly later, so ids and times stay monotonic.
     var lastTick: Int64 = 0
-    var mutationRNG: SandboxRNG
+    var mutationRNG: FrontRNG
 
     private var conversationsByUpdatedCache: [Int]?
     private var contactsByUpdatedCache: [Int]?
@@ -116,8 +120,8 @@ struct FrontWorld {
     }
 
     init(size: Size, seed: UInt64, startMs: Int64, spanMs: Int64) {
-        mutationRNG = SandboxRNG(seed: seed ^ 0xA5A5_5A5A)
-        var rng = SandboxRNG(seed: seed)
+        mutationRNG = FrontRNG(seed: seed ^ 0xA5A5_5A5A)
+        var rng = FrontRNG(seed: seed)
         seedStatic(size: size, rng: &rng, startMs: startMs)
         seedContacts(count: size.contacts, rng: &rng, startMs: startMs, spanMs: spanMs)
         seedConversations(size: size, rng: &rng, startMs: startMs, spanMs: spanMs)
@@ -134,7 +138,7 @@ struct FrontWorld {
     private static let highlights = ["grey", "pink", "red", "orange", "yellow", "green", "light-blue", "blue", "purple"]
     private static let teamNames = ["Support", "Sales", "Success", "Billing", "Operations", "Engineering"]
 
-    private mutating func seedStatic(size: Size, rng: inout SandboxRNG, startMs: Int64) {
+    private mutating func seedStatic(size: Size, rng: inout FrontRNG, startMs: Int64) {
         for i in 0..<size.teammates {
             teammates.append(Teammate(
                 first: Self.firstNames[i % Self.firstNames.count],
@@ -173,7 +177,7 @@ struct FrontWorld {
 
     /// Times are `slot * count + index` so no two contacts share an `updated_at`: a client whose
     /// cursor is "strictly after the last one seen" then never loses a tie at a page boundary.
-    private mutating func seedContacts(count: Int, rng: inout SandboxRNG, startMs: Int64, spanMs: Int64) {
+    private mutating func seedContacts(count: Int, rng: inout FrontRNG, startMs: Int64, spanMs: Int64) {
         let stride = Int64(max(1, count))
         let slots = max(2, spanMs / stride)
         for j in 0..<count {
@@ -194,7 +198,7 @@ struct FrontWorld {
     /// Each conversation's history is simulated in its own time order; times are
     /// `slot * count + index`, so events of different conversations never tie, then all events are
     /// merged in time order and numbered (ids monotonic with `emitted_at`).
-    private mutating func seedConversations(size: Size, rng: inout SandboxRNG, startMs: Int64, spanMs: Int64) {
+    private mutating func seedConversations(size: Size, rng: inout FrontRNG, startMs: Int64, spanMs: Int64) {
         let count = size.conversations
         guard count > 0 else { return }
         let stride = Int64(count)
@@ -238,7 +242,7 @@ struct FrontWorld {
     /// Applies one change to a conversation the way Front does (status, assignee, tags, activity)
     /// and returns the event it emits, or nil if the change was a no-op (e.g. untag with no tags).
     private mutating func apply(_ requested: FrontEventType, to conv: inout Conversation, index: Int, at: Int64,
-                                rng: inout SandboxRNG) -> FrontEvent? {
+                                rng: inout FrontRNG) -> FrontEvent? {
         var type = requested
         let actor: Int? = teammates.isEmpty ? nil : rng.int(0..<teammates.count)
         var target: Int? = nil
@@ -255,7 +259,7 @@ struct FrontWorld {
         case .inbound, .outbound, .outReply, .comment:
             let inbound = type == .inbound
             messages.append(Message(conversation: index, at: at, inbound: inbound, author: inbound ? nil : actor,
-                                    isComment: type == .comment, localIndex: messages.count))
+                                    isComment: type == .comment))
             target = messages.count - 1
             if type != .comment { conv.lastMessage = target }
             conv.lastActivity = at
