@@ -341,6 +341,16 @@ struct FrontSandboxTests {
         }
     }
 
+    @Test("starting on a port that is taken fails instead of hanging; stop frees the port")
+    func portInUse() async throws {
+        try await withSandbox { sandbox, _ in
+            let port = try #require(sandbox.port)
+            let second = FrontSandbox(options: { var o = FrontSandbox.Options(); o.conversations = 1; return o }())
+            await #expect(throws: (any Error).self) { try await second.start(port: port) }
+            #expect(second.port == nil)
+        }
+    }
+
     // MARK: stats and determinism
 
     @Test("stats count requests by route class and status, and reset")

@@ -68,12 +68,23 @@ public final class FrontSandbox: Sendable {
         if let existing = self.port { return existing }
         let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
         let server = HTTPServer(address: address, timeout: 60, logger: .disabled, handler: FrontHTTPHandler(core: core))
-        let task = Task { try await server.run() }
-        do {
-            try await server.waitUntilListening(timeout: 10)
-        } catch {
-            task.cancel()
-            throw error
+        let failure = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do { try await server.run() } catch {
+                failure.withLock { $0 = error }
+                throw error
+            }
+        }
+        // Poll rather than `waitUntilListening`, which would sit out its timeout if binding failed.
+        var waited = 0
+        while await !server.isListening {
+            if let error = failure.withLock({ $0 }) { throw error }
+            waited += 1
+            guard waited < 1000 else {
+                task.cancel()
+                throw SocketError.disconnected
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
         }
         guard case .ip4(_, let bound)? = await server.listeningAddress else {
             await server.stop()
