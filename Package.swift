@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,161 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+import Synchronization
+
+/// A stand-in for Front's Core API (api2.frontapp.com) on loopback, so the demo, the tests and
+/// the benchmark can run captures without a Front account: seeded, deterministic data held in
+/// memory; Front's envelope, paging, filters and rate limits; and `/_sandbox/` hooks to change
+/// data, inject faults, count requests and read the ground truth a capture should reach.
+public final class FrontSandbox: Sendable {
+
+    /// Everything that shapes the sandbox: who may call it, how strictly it limits, how much data.
+    public struct Options: Sendable {
+        /// Bearer tokens with every scope.
+        public var tokens: Set<String> = ["front-sandbox-token"]
+        /// Tokens with only these scopes (e.g. `["contacts:read"]`); other routes answer 403.
+        public var scopedTokens: [String: Set<String>] = [:]
+        /// Company budget per minute (Front plans: 50, 100, 200).
+        public var rateLimitPerMinute = 100
+        /// Seconds in a rate-limit "minute"; the benchmark shortens it so big captures finish fast.
+        /// The burst window (one second) scales with it.
+        public var minuteLength: Double = 60
+        /// Requests per second per resource before a burst 429 (`x-front-tier`); nil turns it off.
+        public var burstPerSecond: Int? = 5
+        /// Share of the company budget search may use.
+        public var searchShare = 0.4
+        /// When on, every other page holds half `limit` items while `next` is still set.
+        public var shortPages = false
+
+        public var conversations = 200
+        /// Average events per conversation (at least one each).
+        public var eventsPerConversation = 10
+        public var contacts = 300
+        public var tags = 20
+        public var teammates = 12
+        public var teams = 3
+        public var inboxes = 5
+        public var channels = 6
+        public var accounts = 10
+
+        /// Same seed, same data, ids and tokens.
+        public var seed: UInt64 = 1
+        /// Seeded activity lies in `[startTime, startTime + dataSpan)`; later changes use the clock.
+        public var startTime = Date(timeIntervalSince1970: 1_735_689_600)  // 2025-01-01T00:00:00Z
+        public var dataSpan: TimeInterval = 30 * 86_400
+
+        public init() {}
+    }
+
+    public let options: Options
+    let core: FrontCore
+    private let running = Mutex<(server: HTTPServer, task: Task<Void, any Error>, port: UInt16)?>(nil)
+
+    public init(options: Options = Options()) {
+        self.options = options
+        self.core = FrontCore(options: options)
+    }
+
+    /// The bound port once started.
+    public var port: UInt16? { running.withLock { $0?.port } }
+
+    /// `http://127.0.0.1:<port>`: give it to the Front client as its base URL.
+    public var baseURL: URL? { port.flatMap { URL(string: "http://127.0.0.1:\($0)") } }
+
+    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves until `stop()`; returns the bound port.
+    @discardableResult
+    public func start(port: UInt16 = 0) async throws -> UInt16 {
+        if let existing = self.port { return existing }
+        let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
+        let server = HTTPServer(address: address, timeout: 60, logger: .disabled, handler: FrontHTTPHandler(core: core))
+        let failure = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do { try await server.run() } catch {
+                failure.withLock { $0 = error }
+                throw error
+            }
+        }
+        // Poll rather than `waitUntilListening`, which would sit out its timeout if binding failed.
+        var waited = 0
+        while await !server.isListening {
+            if let error = failure.withLock({ $0 }) { throw error }
+            waited += 1
+            guard waited < 1000 else {
+                task.cancel()
+                throw SocketError.disconnected
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        guard case .ip4(_, let bound)? = await server.listeningAddress else {
+            await server.stop()
+            task.cancel()
+            throw SocketError.unsupportedAddress
+        }
+        core.setBase("http://127.0.0.1:\(bound)")
+        running.withLock { $0 = (server, task, bound) }
+        return bound
+    }
+
+    /// Starts (if needed) and serves until `stop()` or until the calling task is cancelled: the
+    /// shape a `sandbox` subcommand wants.
+    public func run(port: UInt16 = 0) async throws {
+        try await start(port: port)
+        guard let task = running.withLock({ $0?.task }) else { return }
+        await withTaskCancellationHandler {
+            _ = try? await task.value
+        } onCancel: {
+            Task { await self.stop() }
+        }
+    }
+
+    /// Requests counted so far, by route class ("GET /events", "GET /conversations/search", …),
+    /// by status ("200", "429", …), by 429 cause ("429 company", "429 search", "429 burst",
+    /// "429 injected"), plus "unknown" routes and "total". Same as `GET /_sandbox/stats`.
+    public func stats() -> [String: Int] { core.state.withLock { $0.stats } }
+
+    public func resetStats() { core.state.withLock { $0.stats = ["total": 0, "429": 0] } }
+
+    /// Closes the socket and waits for open connections to finish.
+    public func stop() async {
+        guard let current = running.withLock({ state -> (server: HTTPServer, task: Task<Void, any Error>, port: UInt16)? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        await current.server.stop(timeout: 1)
+        current.task.cancel()
+    }
+}
+
+/// FlyingFox at the edge: turns its request into `FrontRequest` and back.
+private struct FrontHTTPHandler: HTTPHandler {
+    let core: FrontCore
+
+    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let body = request.method == .GET ? Data() : try await request.bodyData
+        let plain = FrontRequest(
+            method: request.method.rawValue, path: request.target.path(percentEncoded: true),
+            query: request.target.query(percentEncoded: true),
+            authorization: request.headers[HTTPHeader("Authorization")], body: body)
+        let response = core.handle(plain)
+        if response.delay > 0 { try? await Task.sleep(nanoseconds: UInt64(response.delay * 1_000_000_000)) }
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.addValue(value, for: HTTPHeader(name)) }
+        return HTTPResponse(statusCode: HTTPStatusCode(response.status, phrase: Self.phrase(response.status)), headers: headers, body: Data(response.body))
+    }
+
+    static func phrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}
