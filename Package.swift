@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App",
+                "App", "Capture", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -62,5 +62,8 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
+        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
     ]
 )
