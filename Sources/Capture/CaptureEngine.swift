@@ -13,6 +13,8 @@ public struct CaptureEngine: Sendable {
     /// Search results lag behind activity; the backfill stops this far before "now" and
     /// following events starts there.
     public static let searchLag: Millis = 120_000
+    /// Front's API host, when `FRONT_BASE_URL` does not name another.
+    public static let defaultBaseURL = FrontClient.defaultBaseURL
 
     public let config: CaptureConfig
     private let store: Store
@@ -103,9 +105,9 @@ public struct CaptureEngine: Sendable {
                             for collection in job.collections { board.update(collection) { $0.state = .cancelled } }
                             throw CaptureError.cancelled
                         } catch {
-                            for collection in job.collections {
-                                board.fail(collection, error.description)
-                            }
+                            let why: String
+                            if case .front(_, let front) = error { why = front.description } else { why = error.description }
+                            for collection in job.collections { board.fail(collection, why) }
                             // A token that is wrong or lacks a scope stops everything at once.
                             if case .front(_, let front) = error, front.isCredentialProblem { throw error }
                         }
