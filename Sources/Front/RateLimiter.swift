@@ -78,6 +78,9 @@ public struct RateLimiter: Sendable, Equatable {
     public private(set) var inFlight = 0
     private var nextCompanySlot: Double = 0
     private var nextSearchSlot: Double = 0
+    /// When the latest reserved requests go, to re-space the next ones when Front's numbers arrive.
+    private var lastCompanySlot: Double?
+    private var lastSearchSlot: Double?
     private var nextResourceSlot: [String: Double] = [:]
     private var blockedUntil: Double = 0
     private var resourceBlockedUntil: [String: Double] = [:]
@@ -90,9 +93,9 @@ public struct RateLimiter: Sendable, Equatable {
     /// Reserves the next slot for a request of `route` asked for at `now`, and answers how many
     /// seconds to wait before sending it (0: send now). Pair every call with `record` or `abandon`.
     public mutating func reserve(_ route: RouteClass, now: Double) -> Double {
+        // The company slot is taken from the company's own timeline: a request held back by its
+        // resource or the search share does not hold back the others behind it.
         var at = max(now, nextCompanySlot, blockedUntil)
-        at = max(at, nextResourceSlot[route.resource] ?? 0, resourceBlockedUntil[route.resource] ?? 0)
-        if route.isSearch { at = max(at, nextSearchSlot) }
         if let reset = resetAt, at >= reset {
             // The window we knew of is over: a fresh one until Front says otherwise.
             var next = reset
@@ -107,20 +110,25 @@ public struct RateLimiter: Sendable, Equatable {
             resetAt = next
             remaining = max(0, limit - inFlight)
         }
+        let companyAt = at
+        at = max(at, nextResourceSlot[route.resource] ?? 0, resourceBlockedUntil[route.resource] ?? 0)
+        if route.isSearch { at = max(at, nextSearchSlot) }
         remaining -= 1
         inFlight += 1
         let spacing: Double
         if let reset = resetAt, remaining > 0 {
-            spacing = (reset - at) / Double(remaining + 1)
+            spacing = (reset - companyAt) / Double(remaining + 1)
         } else if let reset = resetAt {
-            spacing = reset - at
+            spacing = reset - companyAt
         } else {
             spacing = Self.window / Double(max(limit, 1))
         }
-        nextCompanySlot = at + max(0, spacing)
+        nextCompanySlot = companyAt + max(0, spacing)
+        lastCompanySlot = companyAt
         nextResourceSlot[route.resource] = at + 1 / Self.burstPerSecond
         if route.isSearch {
-            nextSearchSlot = at + Self.window / (Self.searchShare * Double(max(limit, 1)))
+            nextSearchSlot = at + searchSpacing
+            lastSearchSlot = at
         }
         return at - now
     }
@@ -134,6 +142,15 @@ public struct RateLimiter: Sendable, Equatable {
             self.remaining = max(0, remaining - inFlight)
         }
         if let reset = headers.reset { resetAt = reset }
+        // Re-space the next slots from Front's own numbers rather than from what we assumed.
+        if let last = lastCompanySlot, headers.remaining != nil {
+            if let reset = resetAt, reset > last {
+                nextCompanySlot = last + (reset - last) / Double(remaining + 1)
+            } else {
+                nextCompanySlot = last + Self.window / Double(max(limit, 1))
+            }
+        }
+        if let last = lastSearchSlot { nextSearchSlot = last + searchSpacing }
         guard status == 429 else { return }
         // Front's answer, exactly; with no retry-after, one second rather than a guess.
         let until = now + max(0, headers.retryAfter ?? 1)
@@ -144,8 +161,11 @@ public struct RateLimiter: Sendable, Equatable {
             blockedUntil = max(blockedUntil, until)
             remaining = 0
             resetAt = blockedUntil
+            nextCompanySlot = blockedUntil
         }
     }
+
+    private var searchSpacing: Double { Self.window / (Self.searchShare * Double(max(limit, 1))) }
 
     /// A reserved request that got no answer (connection failure, cancellation).
     public mutating func abandon() {
