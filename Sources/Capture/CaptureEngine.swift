@@ -320,7 +320,7 @@ public struct CaptureEngine: Sendable {
         do {
             return try await store.commit(changes, at: now())
         } catch {
-            throw .store(error)
+            throw error.isCancellation ? .cancelled : .store(error)
         }
     }
 

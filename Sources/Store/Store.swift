@@ -338,11 +338,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var action: String
     public var reason: String
+    /// The task was cancelled before the transaction began: nothing was written.
+    public var isCancellation: Bool
 
     init(path: String, action: String, underlying: any Error) {
         self.path = path
         self.action = action
         self.reason = String(describing: underlying)
+        self.isCancellation = underlying is CancellationError
     }
 
     public var description: String { "database \(path): cannot \(action): \(reason)" }
