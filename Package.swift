@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI",
+                "App", "FastCGI", "Sandbox", "Capture", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -67,5 +67,8 @@ let package = Package(
         .testTarget(
             name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
     ]
 )

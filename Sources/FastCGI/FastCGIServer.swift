@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// Each thread owns one `FCGX_Request` and blocks in `FCGX_Accept_r`; requests are copied into
 /// plain `FastCGIRequest` values at once, so nothing past this type ever touches C pointers.
-/// libfcgi swallows SIGTERM when it installs its own handlers, so the server blocks the stop
-/// signals before any thread exists and waits for them itself (`run()`).
+/// libfcgi swallows SIGTERM when it installs its own handlers (it does so only where a signal is
+/// still at its default), so the server sets the stop signals to ignored first and hears them
+/// through Dispatch signal sources, whichever thread the kernel delivers them to.
 public final class FastCGIServer: Sendable {
     public typealias Handler = @Sendable (FastCGIRequest) -> FastCGIResponse
 
@@ -50,8 +51,7 @@ public final class FastCGIServer: Sendable {
     /// `onReady` runs once the socket accepts connections (the worker threads are up).
     public func run(onReady: @Sendable () -> Void = {}) throws(FastCGIError) {
         cfcgi_line_buffer_stdio()
-        // Before any thread exists: every thread inherits this mask, so only `sigwait` sees them.
-        guard cfcgi_block_stop_signals() == 0 else { throw .signals }
+        let stopSignal = StopSignal()
         guard FCGX_Init() == 0 else { throw .initFailed }
 
         let socket = try ListeningSocket.open(configuration.listen, mode: configuration.socketMode)
@@ -70,7 +70,7 @@ public final class FastCGIServer: Sendable {
             metadata: ["listen": "\(configuration.listen)", "threads": "\(threads.count)"])
         onReady()
 
-        let signal = cfcgi_wait_stop_signal()
+        let signal = stopSignal.wait()
         logger.info("stopping: finishing requests in flight", metadata: ["signal": "\(signal)"])
         stopping.store(true, ordering: .sequentiallyConsistent)
         FCGX_ShutdownPending()
@@ -157,17 +157,47 @@ public final class FastCGIServer: Sendable {
 
 /// Why the server could not start; each case says what to fix.
 public enum FastCGIError: Error, CustomStringConvertible {
-    case signals
     case initFailed
     case cannotListen(String)
     case notASocket
 
     public var description: String {
         switch self {
-        case .signals: "could not block SIGTERM/SIGINT for the signal thread"
         case .initFailed: "FCGX_Init failed (is libfcgi installed?)"
         case .cannotListen(let address): "cannot listen on \(address): is it in use, or is the folder missing or read-only?"
         case .notASocket: "no --socket or --listen given, and file descriptor 0 is not a listening socket (as spawn-fcgi passes it)"
         }
+    }
+}
+
+/// SIGTERM and SIGINT, heard through Dispatch rather than a handler: the signals are set to
+/// ignored (so libfcgi keeps its hands off them, and no thread dies of them) and a signal
+/// source per signal wakes `wait()`. SIGPIPE is ignored: a client gone mid-response is normal.
+final class StopSignal: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let received = Atomic<Int32>(0)
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        signal(SIGPIPE, SIG_IGN)
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if received.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent).exchanged {
+                    semaphore.signal()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Blocks until a stop signal arrives; answers its number.
+    func wait() -> Int32 {
+        semaphore.wait()
+        sources.forEach { $0.cancel() }
+        return received.load(ordering: .sequentiallyConsistent)
     }
 }

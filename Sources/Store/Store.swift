@@ -1,1 +1,352 @@
-// Filled in by its issue; see DESIGN.md for this module's job.
+import Foundation
+import GRDB
+
+/// The one SQLite database (WAL mode) behind Switchboard: captured documents, capture
+/// checkpoints, and — through migrations appended by the app — jobs and the rest.
+///
+/// Every write that covers documents also carries the checkpoint that says how far they go, in
+/// the same transaction, so a process killed at any moment resumes without losing or repeating
+/// a document. SQL stays in this module; callers see typed values.
+public final class Store: Sendable {
+    /// Where the database lives; shown in messages, never used to reopen.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and runs every migration not yet
+    /// applied: the store's own, then `appending`'s (the app registers its tables there).
+    public init(path: String, appending: (inout DatabaseMigrator) -> Void = { _ in }) throws(StoreError) {
+        self.path = path
+        do {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            var migrator = Store.migrator
+            appending(&migrator)
+            try migrator.migrate(pool)
+        } catch {
+            throw StoreError(path: path, action: "open", underlying: error)
+        }
+    }
+
+    /// The store's named migrations, in order. The app appends its own after these; names
+    /// already applied are skipped, so a migration is never edited once shipped.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("documents-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE document (
+                        collection TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        json BLOB NOT NULL,
+                        sourceTime DOUBLE,
+                        deleted BOOLEAN NOT NULL DEFAULT 0,
+                        updatedAt DOUBLE NOT NULL,
+                        PRIMARY KEY (collection, key)
+                    );
+                    CREATE INDEX document_recent ON document(collection, updatedAt DESC, key DESC);
+                    """)
+        }
+        migrator.registerMigration("checkpoints-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoint (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        state BLOB NOT NULL,
+                        updatedAt DOUBLE NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Writes
+
+    /// Applies every change in one transaction: documents upserted, documents marked deleted,
+    /// checkpoints saved. Either all of it is on disk afterwards or none of it.
+    @discardableResult
+    public func commit(_ changes: [CollectionChanges], at time: Date = Date()) async throws(StoreError) -> [WriteCounts] {
+        let stamp = time.timeIntervalSince1970
+        do {
+            return try await pool.write { db in
+                try changes.map { try Self.apply($0, stamp: stamp, db: db) }
+            }
+        } catch {
+            throw StoreError(path: path, action: "write", underlying: error)
+        }
+    }
+
+    /// One collection's changes; see `commit(_:at:)`.
+    @discardableResult
+    public func commit(_ changes: CollectionChanges, at time: Date = Date()) async throws(StoreError) -> WriteCounts {
+        try await commit([changes], at: time)[0]
+    }
+
+    private static func apply(_ changes: CollectionChanges, stamp: Double, db: Database) throws -> WriteCounts {
+        var counts = WriteCounts()
+        // Newer-or-equal source time wins; an identical live document is left untouched, so a
+        // re-read of unchanged data writes nothing and counts nothing.
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO document (collection, key, json, sourceTime, deleted, updatedAt)
+                VALUES (?, ?, ?, ?, 0, ?)
+                ON CONFLICT (collection, key) DO UPDATE SET
+                    json = excluded.json, sourceTime = excluded.sourceTime,
+                    deleted = 0, updatedAt = excluded.updatedAt
+                WHERE (document.deleted OR document.json IS NOT excluded.json)
+                  AND (document.sourceTime IS NULL OR excluded.sourceTime IS NULL
+                       OR excluded.sourceTime >= document.sourceTime)
+                """)
+        for document in changes.upserts {
+            try upsert.execute(arguments: [
+                changes.collection, document.key, document.json, document.sourceTime, stamp,
+            ])
+            counts.written += db.changesCount
+        }
+        switch changes.deletions {
+        case .none:
+            break
+        case .keys(let keys):
+            let statement = try db.cachedStatement(
+                sql: "UPDATE document SET deleted = 1, updatedAt = ? WHERE collection = ? AND key = ? AND NOT deleted")
+            for key in keys {
+                try statement.execute(arguments: [stamp, changes.collection, key])
+                counts.deleted += db.changesCount
+            }
+        case .allExcept(let keys):
+            let list = String(decoding: try JSONEncoder().encode(keys.sorted()), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    UPDATE document SET deleted = 1, updatedAt = ?
+                    WHERE collection = ? AND NOT deleted
+                      AND key NOT IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [stamp, changes.collection, list])
+            counts.deleted += db.changesCount
+        }
+        for checkpoint in changes.checkpoints {
+            try db.execute(
+                sql: """
+                    INSERT INTO checkpoint (name, state, updatedAt) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET state = excluded.state, updatedAt = excluded.updatedAt
+                    """,
+                arguments: [checkpoint.name, checkpoint.state, stamp])
+        }
+        return counts
+    }
+
+    // MARK: Reads
+
+    /// The last committed state saved under `name`, or nil before the first commit.
+    public func checkpoint(named name: String) throws(StoreError) -> Data? {
+        do {
+            return try pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE name = ?", arguments: [name])
+            }
+        } catch {
+            throw StoreError(path: path, action: "read checkpoint \(name)", underlying: error)
+        }
+    }
+
+    /// Every collection with its counts, by name.
+    public func collections() throws(StoreError) -> [CollectionSummary] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT collection,
+                               SUM(NOT deleted) AS live, SUM(deleted) AS gone, MAX(updatedAt) AS last
+                        FROM document GROUP BY collection ORDER BY collection
+                        """
+                ).map { row in
+                    CollectionSummary(
+                        name: row["collection"], documents: row["live"], deleted: row["gone"],
+                        lastUpdate: Date(timeIntervalSince1970: row["last"]))
+                }
+            }
+        } catch {
+            throw StoreError(path: path, action: "list collections", underlying: error)
+        }
+    }
+
+    /// One page of a collection, most recently written first (deleted ones included, flagged).
+    /// Pass the last document of a page as `after` to get the next page.
+    public func documents(
+        in collection: String, limit: Int = 50, after last: StoredDocument? = nil
+    ) throws(StoreError) -> [StoredDocument] {
+        do {
+            return try pool.read { db in
+                let rows: [Row]
+                if let last {
+                    rows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT * FROM document WHERE collection = ?
+                              AND (updatedAt < ? OR (updatedAt = ? AND key < ?))
+                            ORDER BY updatedAt DESC, key DESC LIMIT ?
+                            """,
+                        arguments: [
+                            collection, last.updatedAt.timeIntervalSince1970,
+                            last.updatedAt.timeIntervalSince1970, last.key, limit,
+                        ])
+                } else {
+                    rows = try Row.fetchAll(
+                        db, sql: "SELECT * FROM document WHERE collection = ? ORDER BY updatedAt DESC, key DESC LIMIT ?",
+                        arguments: [collection, limit])
+                }
+                return rows.map(StoredDocument.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "read \(collection)", underlying: error)
+        }
+    }
+
+    /// One document by key, deleted or not.
+    public func document(in collection: String, key: String) throws(StoreError) -> StoredDocument? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT * FROM document WHERE collection = ? AND key = ?", arguments: [collection, key]
+                ).map(StoredDocument.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "read \(collection)", underlying: error)
+        }
+    }
+
+    /// Hands each live document of a collection, in key order, to `body` one at a time, from a
+    /// database cursor: memory stays flat whatever the collection's size. Deleted documents are
+    /// left out unless `includingDeleted`.
+    public func forEachDocument(
+        in collection: String, includingDeleted: Bool = false, _ body: (StoredDocument) throws -> Void
+    ) throws(StoreError) {
+        do {
+            try pool.read { db in
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT * FROM document WHERE collection = ? AND (? OR NOT deleted) ORDER BY key",
+                    arguments: [collection, includingDeleted])
+                while let row = try cursor.next() {
+                    try body(StoredDocument(row: row))
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(path: path, action: "export \(collection)", underlying: error)
+        }
+    }
+}
+
+/// A document to upsert: its key, the JSON exactly as the source sent it, and the source's own
+/// timestamp for it (if it has one), which decides between two versions of the same key.
+public struct DocumentWrite: Sendable, Equatable {
+    public var key: String
+    public var json: Data
+    public var sourceTime: Double?
+
+    public init(key: String, json: Data, sourceTime: Double? = nil) {
+        self.key = key
+        self.json = json
+        self.sourceTime = sourceTime
+    }
+}
+
+/// Which documents of a collection to mark deleted.
+public enum Deletions: Sendable, Equatable {
+    case none
+    case keys([String])
+    /// Every live document except these keys: the end of a full snapshot.
+    case allExcept(Set<String>)
+}
+
+/// A named checkpoint state (opaque bytes, JSON by convention) to save with the documents.
+public struct CheckpointWrite: Sendable, Equatable {
+    public var name: String
+    public var state: Data
+
+    public init(name: String, state: Data) {
+        self.name = name
+        self.state = state
+    }
+}
+
+/// Everything one step of a capture changes in one collection.
+public struct CollectionChanges: Sendable, Equatable {
+    public var collection: String
+    public var upserts: [DocumentWrite]
+    public var deletions: Deletions
+    public var checkpoints: [CheckpointWrite]
+
+    public init(
+        collection: String, upserts: [DocumentWrite] = [], deletions: Deletions = .none,
+        checkpoints: [CheckpointWrite] = []
+    ) {
+        self.collection = collection
+        self.upserts = upserts
+        self.deletions = deletions
+        self.checkpoints = checkpoints
+    }
+}
+
+/// What a commit actually changed: unchanged documents count as neither.
+public struct WriteCounts: Sendable, Equatable {
+    public var written = 0
+    public var deleted = 0
+
+    public init(written: Int = 0, deleted: Int = 0) {
+        self.written = written
+        self.deleted = deleted
+    }
+}
+
+/// A collection as the collections page lists it.
+public struct CollectionSummary: Sendable, Equatable {
+    public var name: String
+    public var documents: Int
+    public var deleted: Int
+    public var lastUpdate: Date
+}
+
+/// A stored document with its bookkeeping.
+public struct StoredDocument: Sendable, Equatable {
+    public var collection: String
+    public var key: String
+    public var json: Data
+    public var sourceTime: Double?
+    public var deleted: Bool
+    public var updatedAt: Date
+
+    init(row: Row) {
+        collection = row["collection"]
+        key = row["key"]
+        json = row["json"]
+        sourceTime = row["sourceTime"]
+        deleted = row["deleted"]
+        updatedAt = Date(timeIntervalSince1970: row["updatedAt"])
+    }
+}
+
+/// A database operation that failed, with the file and what was being done.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var action: String
+    public var reason: String
+    /// The task was cancelled before the transaction began: nothing was written.
+    public var isCancellation: Bool
+
+    init(path: String, action: String, underlying: any Error) {
+        self.path = path
+        self.action = action
+        self.reason = String(describing: underlying)
+        self.isCancellation = underlying is CancellationError
+    }
+
+    public var description: String { "database \(path): cannot \(action): \(reason)" }
+}

@@ -5,12 +5,13 @@ import Foundation
 import Logging
 
 /// `switchboard`: one binary, one subcommand per job (DESIGN.md "Shape").
-struct Switchboard: ParsableCommand {
+@main
+struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A self-hosted console for Fivetran connectors and Front captures.",
         version: App.Configuration.version,
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self])
 }
 
 struct Serve: ParsableCommand {
@@ -74,5 +75,3 @@ func makeLogger(_ label: String) -> Logger {
     }
     return Logger(label: label)
 }
-
-Switchboard.main()

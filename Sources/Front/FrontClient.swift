@@ -1,0 +1,199 @@
+import Foundation
+import Transport
+
+/// Time as the client sees it, so tests can run paced and retried requests without waiting.
+public struct FrontClock: Sendable {
+    /// UNIX seconds (Front's rate-limit resets are UNIX timestamps).
+    public var now: @Sendable () -> Double
+    /// Sleeps that many seconds; throws when the task is cancelled.
+    public var sleep: @Sendable (Double) async throws -> Void
+
+    public init(now: @escaping @Sendable () -> Double, sleep: @escaping @Sendable (Double) async throws -> Void) {
+        self.now = now
+        self.sleep = sleep
+    }
+
+    public static let system = FrontClock(
+        now: { Date().timeIntervalSince1970 },
+        sleep: { seconds in
+            if seconds > 0 { try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up)))) }
+        })
+}
+
+/// The one rate limiter of a Front company, shared by every binding that runs at once.
+public actor CompanyRateLimiter {
+    private var state: RateLimiter
+
+    public init(limit: Int = RateLimiter.assumedLimit) {
+        state = RateLimiter(limit: limit)
+    }
+
+    func reserve(_ route: RouteClass, now: Double) -> Double { state.reserve(route, now: now) }
+    func record(status: Int, headers: RateLimitHeaders, route: RouteClass, now: Double) {
+        state.record(status: status, headers: headers, route: route, now: now)
+    }
+    func abandon() { state.abandon() }
+    /// A copy of the current state, for progress displays and tests.
+    public var snapshot: RateLimiter { state }
+}
+
+/// How often to retry what may pass: 5xx, timeouts, broken connections (with doubling backoff),
+/// and 429s (each after exactly `retry-after`).
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var firstBackoff: Double
+    public var maxBackoff: Double
+    public var rateLimitedAttempts: Int
+
+    public init(attempts: Int = 5, firstBackoff: Double = 1, maxBackoff: Double = 30, rateLimitedAttempts: Int = 30) {
+        self.attempts = attempts
+        self.firstBackoff = firstBackoff
+        self.maxBackoff = maxBackoff
+        self.rateLimitedAttempts = rateLimitedAttempts
+    }
+
+    /// Seconds to wait after failed attempt number `attempt` (1-based).
+    public func backoff(after attempt: Int) -> Double {
+        min(maxBackoff, firstBackoff * pow(2, Double(max(0, attempt - 1))))
+    }
+}
+
+/// Front Core API client for lists: Bearer auth, the company's rate limits, bounded retries,
+/// typed errors. It executes what `RateLimiter` and `Pager` decide; it decides nothing itself.
+public struct FrontClient: Sendable {
+    public static let defaultBaseURL = URL(string: "https://api2.frontapp.com")!
+
+    public let baseURL: URL
+    private let token: FrontToken
+    private let transport: any HTTPTransport
+    private let limiter: CompanyRateLimiter
+    private let retry: RetryPolicy
+    private let clock: FrontClock
+
+    public init(
+        token: FrontToken, baseURL: URL = FrontClient.defaultBaseURL,
+        transport: any HTTPTransport = URLSessionTransport(), limiter: CompanyRateLimiter = CompanyRateLimiter(),
+        retry: RetryPolicy = RetryPolicy(), clock: FrontClock = .system
+    ) {
+        self.token = token
+        self.baseURL = baseURL
+        self.transport = transport
+        self.limiter = limiter
+        self.retry = retry
+        self.clock = clock
+    }
+
+    /// The URL of a list's first page, e.g. `url("/events", ["limit": "15", …])`. Query items keep
+    /// their order; `path` may contain spaces and colons (search queries).
+    public func url(_ path: String, _ query: [(String, String)] = []) -> URL {
+        var parts = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) ?? URLComponents()
+        let prefix = parts.path.hasSuffix("/") ? String(parts.path.dropLast()) : parts.path
+        // `:` stays literal (Front accepts both); spaces and the rest are percent-encoded.
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#")
+        parts.percentEncodedPath = prefix + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)
+        if !query.isEmpty {
+            var queryAllowed = CharacterSet.urlQueryAllowed
+            queryAllowed.remove(charactersIn: "&=+[]")
+            parts.percentEncodedQuery = query.map { name, value in
+                "\(name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value)"
+            }.joined(separator: "&")
+        }
+        return parts.url!
+    }
+
+    /// One list page, after waiting for the rate limiter and retrying what may pass.
+    /// `requests` counts every HTTP attempt made, retries included.
+    public func page(_ url: URL) async throws(FrontError) -> (page: FrontPage, requests: Int) {
+        let route = Self.routeName(url)
+        let routeClass = RouteClass(path: url.path)
+        var failures = 0
+        var rateLimited = 0
+        var requests = 0
+        var lastFailure = ""
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let wait = await limiter.reserve(routeClass, now: clock.now())
+            do {
+                try await clock.sleep(wait)
+            } catch {
+                await limiter.abandon()
+                throw .cancelled
+            }
+            let request = HTTPRequest(
+                url: url,
+                headers: ["Authorization": token.authorization, "Accept": "application/json"])
+            requests += 1
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                await limiter.abandon()
+                if Task.isCancelled { throw .cancelled }
+                failures += 1
+                lastFailure = error.description
+                guard failures < retry.attempts else {
+                    throw .unavailable(route: route, attempts: requests, last: lastFailure)
+                }
+                try await backoff(after: failures)
+                continue
+            }
+            let now = clock.now()
+            let headers = RateLimitHeaders(headers: response.headers, now: now)
+            await limiter.record(status: response.status, headers: headers, route: routeClass, now: now)
+            switch response.status {
+            case 200..<300:
+                return (try FrontPage.parse(response.body, route: route), requests)
+            case 429:
+                rateLimited += 1
+                guard rateLimited < retry.rateLimitedAttempts else {
+                    throw .rateLimited(route: route, attempts: requests)
+                }
+            case 401:
+                throw .unauthorized(route: route, message: Self.errorMessage(response))
+            case 403:
+                throw .forbidden(route: route, scope: FrontError.scope(for: routeClass), message: Self.errorMessage(response))
+            case 500...:
+                failures += 1
+                lastFailure = "\(response.status) \(Self.errorMessage(response))"
+                guard failures < retry.attempts else {
+                    throw .unavailable(route: route, attempts: requests, last: lastFailure)
+                }
+                try await backoff(after: failures)
+            default:
+                throw .rejected(route: route, status: response.status, message: Self.errorMessage(response))
+            }
+        }
+    }
+
+    private func backoff(after failures: Int) async throws(FrontError) {
+        do {
+            try await clock.sleep(retry.backoff(after: failures))
+        } catch {
+            throw .cancelled
+        }
+    }
+
+    /// The path and filters of a URL, for messages (no host, no page token).
+    static func routeName(_ url: URL) -> String {
+        guard let parts = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.path }
+        let items = (parts.queryItems ?? []).filter { $0.name != "page_token" && $0.name != "limit" }
+        let query = items.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: "&")
+        return parts.path + (query.isEmpty ? "" : "?" + query)
+    }
+
+    private struct ErrorBody: Decodable {
+        struct Inner: Decodable {
+            var title: String?
+            var message: String?
+        }
+        var _error: Inner
+    }
+
+    static func errorMessage(_ response: HTTPResponse) -> String {
+        if let body = try? JSONDecoder().decode(ErrorBody.self, from: response.body) {
+            return [body._error.title, body._error.message].compactMap { $0 }.joined(separator: ": ")
+        }
+        return "HTTP \(response.status)"
+    }
+}

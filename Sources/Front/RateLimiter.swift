@@ -1,0 +1,174 @@
+/// Which of Front's limits a request counts against: always the company's per-minute budget,
+/// plus the per-resource burst limit (5 per second), plus — for search — its 40 % share.
+public struct RouteClass: Sendable, Hashable, CustomStringConvertible {
+    /// First path segment: `events`, `contacts`, `conversations`, …
+    public var resource: String
+    public var isSearch: Bool
+
+    public init(resource: String, isSearch: Bool = false) {
+        self.resource = resource
+        self.isSearch = isSearch
+    }
+
+    /// The class of a request path such as `/conversations/search/after:1 before:2`.
+    public init(path: String) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        self.resource = segments.first.map(String.init) ?? ""
+        self.isSearch = segments.count > 1 && segments[1] == "search"
+    }
+
+    public var description: String { isSearch ? "\(resource) search" : resource }
+}
+
+/// The rate-limit headers of one Front response, already parsed.
+public struct RateLimitHeaders: Sendable, Equatable {
+    public var limit: Int?
+    public var remaining: Int?
+    /// UNIX seconds when the company window resets.
+    public var reset: Double?
+    /// Seconds to wait, on a 429.
+    public var retryAfter: Double?
+    /// Set on a 429 from a burst ("tier") limit of one resource.
+    public var tier: String?
+
+    public init(limit: Int? = nil, remaining: Int? = nil, reset: Double? = nil, retryAfter: Double? = nil, tier: String? = nil) {
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
+        self.retryAfter = retryAfter
+        self.tier = tier
+    }
+
+    /// Reads the headers (names lower-cased); `now` turns a relative reset into an absolute one.
+    public init(headers: [String: String], now: Double) {
+        func number(_ name: String) -> Double? {
+            headers[name].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        limit = number("x-ratelimit-limit").map { Int($0) }
+        remaining = number("x-ratelimit-remaining").map { Int($0) }
+        if let value = number("x-ratelimit-reset") {
+            // A UNIX timestamp per Front's docs; a small number can only be "seconds from now".
+            reset = value > 1_000_000_000 ? value : now + value
+        }
+        retryAfter = number("retry-after")
+        tier = headers["x-front-tier"]
+    }
+}
+
+/// Front's rate limits as a value: fed the time and each response's headers, it answers how long
+/// to wait before the next request of a route class. It never sleeps or reads a clock itself.
+///
+/// Pacing spreads the requests the company has left evenly over the time left in its window
+/// (`x-ratelimit-remaining` over `x-ratelimit-reset − now`), so a long capture runs at the plan's
+/// rate without 429s; search is further held to 40 % of the limit and each resource to 5 per
+/// second. A 429 blocks exactly `retry-after` seconds: every route for a company limit, only that
+/// resource for a burst ("tier") limit. Asking reserves the slot, so concurrent bindings sharing
+/// one limiter are spread out rather than woken together.
+public struct RateLimiter: Sendable, Equatable {
+    /// Requests per minute before Front has told us (the smallest plan's).
+    public static let assumedLimit = 50
+    public static let window: Double = 60
+    public static let searchShare: Double = 0.4
+    public static let burstPerSecond: Double = 5
+
+    public private(set) var limit: Int
+    /// What the company may still send in the current window, minus what we sent since.
+    public private(set) var remaining: Int
+    public private(set) var resetAt: Double?
+    public private(set) var inFlight = 0
+    private var nextCompanySlot: Double = 0
+    private var nextSearchSlot: Double = 0
+    /// When the latest reserved requests go, to re-space the next ones when Front's numbers arrive.
+    private var lastCompanySlot: Double?
+    private var lastSearchSlot: Double?
+    private var nextResourceSlot: [String: Double] = [:]
+    private var blockedUntil: Double = 0
+    private var resourceBlockedUntil: [String: Double] = [:]
+
+    public init(limit: Int = RateLimiter.assumedLimit) {
+        self.limit = limit
+        self.remaining = limit
+    }
+
+    /// Reserves the next slot for a request of `route` asked for at `now`, and answers how many
+    /// seconds to wait before sending it (0: send now). Pair every call with `record` or `abandon`.
+    public mutating func reserve(_ route: RouteClass, now: Double) -> Double {
+        // The company slot is taken from the company's own timeline: a request held back by its
+        // resource or the search share does not hold back the others behind it.
+        var at = max(now, nextCompanySlot, blockedUntil)
+        if let reset = resetAt, at >= reset {
+            // The window we knew of is over: a fresh one until Front says otherwise.
+            var next = reset
+            while next <= at { next += Self.window }
+            resetAt = next
+            remaining = max(0, limit - inFlight)
+        }
+        if remaining <= 0, let reset = resetAt {
+            at = max(at, reset)
+            var next = reset
+            while next <= at { next += Self.window }
+            resetAt = next
+            remaining = max(0, limit - inFlight)
+        }
+        let companyAt = at
+        at = max(at, nextResourceSlot[route.resource] ?? 0, resourceBlockedUntil[route.resource] ?? 0)
+        if route.isSearch { at = max(at, nextSearchSlot) }
+        remaining -= 1
+        inFlight += 1
+        let spacing: Double
+        if let reset = resetAt, remaining > 0 {
+            spacing = (reset - companyAt) / Double(remaining + 1)
+        } else if let reset = resetAt {
+            spacing = reset - companyAt
+        } else {
+            spacing = Self.window / Double(max(limit, 1))
+        }
+        nextCompanySlot = companyAt + max(0, spacing)
+        lastCompanySlot = companyAt
+        nextResourceSlot[route.resource] = at + 1 / Self.burstPerSecond
+        if route.isSearch {
+            nextSearchSlot = at + searchSpacing
+            lastSearchSlot = at
+        }
+        return at - now
+    }
+
+    /// Takes in what a response's headers said about the company's budget.
+    public mutating func record(status: Int, headers: RateLimitHeaders, route: RouteClass, now: Double) {
+        inFlight = max(0, inFlight - 1)
+        if let limit = headers.limit, limit > 0 { self.limit = limit }
+        if let remaining = headers.remaining {
+            // Requests still in flight were (most likely) not yet counted in this answer.
+            self.remaining = max(0, remaining - inFlight)
+        }
+        if let reset = headers.reset { resetAt = reset }
+        // Re-space the next slots from Front's own numbers rather than from what we assumed.
+        if let last = lastCompanySlot, headers.remaining != nil {
+            if let reset = resetAt, reset > last {
+                nextCompanySlot = last + (reset - last) / Double(remaining + 1)
+            } else {
+                nextCompanySlot = last + Self.window / Double(max(limit, 1))
+            }
+        }
+        if let last = lastSearchSlot { nextSearchSlot = last + searchSpacing }
+        guard status == 429 else { return }
+        // Front's answer, exactly; with no retry-after, one second rather than a guess.
+        let until = now + max(0, headers.retryAfter ?? 1)
+        if headers.tier != nil {
+            resourceBlockedUntil[route.resource] = max(resourceBlockedUntil[route.resource] ?? 0, until)
+        } else {
+            // The company budget is spent until then: retry-after, not the reset header, decides.
+            blockedUntil = max(blockedUntil, until)
+            remaining = 0
+            resetAt = blockedUntil
+            nextCompanySlot = blockedUntil
+        }
+    }
+
+    private var searchSpacing: Double { Self.window / (Self.searchShare * Double(max(limit, 1))) }
+
+    /// A reserved request that got no answer (connection failure, cancellation).
+    public mutating func abandon() {
+        inFlight = max(0, inFlight - 1)
+    }
+}

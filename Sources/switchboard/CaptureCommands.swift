@@ -1,0 +1,164 @@
+import ArgumentParser
+import Capture
+import Dispatch
+import Foundation
+import Store
+
+/// `switchboard capture`: one Front capture from the command line, the engine the job runner uses.
+struct CaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Copy Front resources into local collections (one run).",
+        discussion: """
+            The config file (JSON or YAML) is Estuary source-front's: config.credentials.access_token, \
+            config.start_date (YYYY-MM-DDTHH:MM:SSZ, optional) and bindings of resource name to target \
+            collection; see examples/capture.json. FRONT_API_TOKEN, when set, replaces the file's token; \
+            FRONT_BASE_URL replaces https://api2.frontapp.com. Ctrl-C stops between pages; the next run \
+            continues from the last checkpoint.
+            """)
+
+    @Option(name: .long, help: "The capture's configuration file (JSON or YAML).")
+    var config: String
+
+    @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+    var db: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let contents: Data
+        do {
+            contents = try Data(contentsOf: URL(fileURLWithPath: config))
+        } catch {
+            throw fail("cannot read \(config): \(error.localizedDescription)")
+        }
+        let captureConfig: CaptureConfig
+        do {
+            captureConfig = try CaptureConfig.parse(contents, tokenOverride: environment["FRONT_API_TOKEN"])
+        } catch {
+            throw fail("\(config): \(error)")
+        }
+        let baseText = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let baseURL = baseText.flatMap(URL.init(string:)) ?? CaptureEngine.defaultBaseURL
+        guard ["http", "https"].contains(baseURL.scheme ?? ""), baseURL.host != nil else {
+            throw fail("FRONT_BASE_URL: \(baseText ?? "") is not an http(s) URL")
+        }
+        let store: Store
+        do {
+            store = try Store(path: databasePath(db))
+        } catch {
+            throw fail(error.description)
+        }
+
+        let engine = CaptureEngine(config: captureConfig, store: store, baseURL: baseURL)
+        let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
+        let run = engine.start()
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        signal(SIGINT, SIG_IGN)
+        interrupt.setEventHandler { run.cancel() }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+        for await progress in run.progress { display.show(progress) }
+        do {
+            let summary = try await run.result()
+            display.finish()
+            FileHandle.standardError.write(
+                Data("capture done: \(summary.requests) requests, \(summary.written) documents written\n".utf8))
+        } catch {
+            display.finish()
+            throw fail("capture failed:\n\(error)")
+        }
+    }
+}
+
+/// `switchboard export`: a collection as NDJSON on stdout, streamed from the database.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a collection's live documents as NDJSON (one per line, in key order).")
+
+    @Argument(help: "The collection, e.g. acme/conversations.")
+    var collection: String
+
+    @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+    var db: String?
+
+    func run() throws {
+        let path = databasePath(db)
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no database at \(path)") }
+        do {
+            let store = try Store(path: path)
+            let known = try store.collections().map(\.name)
+            guard known.contains(collection) else {
+                throw fail(
+                    "no collection \(collection) in \(path)"
+                        + (known.isEmpty ? "" : "; there are: \(known.joined(separator: ", "))"))
+            }
+            var buffer = Data()
+            buffer.reserveCapacity(1 << 16)
+            try store.forEachDocument(in: collection) { document in
+                buffer.append(document.json)
+                buffer.append(0x0A)
+                if buffer.count >= 1 << 16 {
+                    FileHandle.standardOutput.write(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            FileHandle.standardOutput.write(buffer)
+        } catch let error as StoreError {
+            throw fail(error.description)
+        }
+    }
+}
+
+private func databasePath(_ option: String?) -> String {
+    option ?? ProcessInfo.processInfo.environment["SWITCHBOARD_DB"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? "var/switchboard.sqlite"
+}
+
+/// Prints the message on stderr and answers the error that makes the command exit 1.
+private func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("switchboard: \(message)\n".utf8))
+    return ExitCode.failure
+}
+
+/// Progress on stderr: one redrawn line on a terminal, plain lines (state changes and every
+/// tenth page) otherwise.
+private final class ProgressDisplay: @unchecked Sendable {
+    private let interactive: Bool
+    private var latest: [String: BindingProgress] = [:]
+    private var drawn = false
+
+    init(interactive: Bool) { self.interactive = interactive }
+
+    func show(_ progress: BindingProgress) {
+        let previous = latest[progress.collection]
+        latest[progress.collection] = progress
+        if interactive {
+            let parts = latest.values.sorted { $0.collection < $1.collection }.map { item in
+                let mark =
+                    switch item.state {
+                    case .waiting: "…"
+                    case .running: "▸"
+                    case .done: "✓"
+                    case .cancelled: "■"
+                    case .failed: "✗"
+                    }
+                return "\(mark)\(item.resource.rawValue) \(item.written)"
+            }
+            let requests = latest.values.reduce(0) { $0 + $1.requests }
+            write("\r\u{1B}[K\(parts.joined(separator: "  "))  [\(requests) req]")
+            drawn = true
+        } else if previous?.state != progress.state || progress.pages % 10 == 0 && previous?.pages != progress.pages {
+            write(progress.line + "\n")
+        }
+    }
+
+    func finish() {
+        if interactive && drawn {
+            write("\n")
+            for progress in latest.values.sorted(by: { $0.collection < $1.collection }) { write(progress.line + "\n") }
+        }
+    }
+
+    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}

@@ -1,0 +1,109 @@
+import Testing
+
+@testable import Front
+
+@Suite struct RateLimiterTests {
+    let events = RouteClass(resource: "events")
+    let contacts = RouteClass(resource: "contacts")
+    let search = RouteClass(path: "/conversations/search/after:1 before:2")
+
+    /// Feeds one answer with the given budget, as Front would send it.
+    func answered(_ limiter: inout RateLimiter, _ route: RouteClass, remaining: Int, reset: Double, now: Double, limit: Int = 100) {
+        limiter.record(
+            status: 200, headers: RateLimitHeaders(limit: limit, remaining: remaining, reset: reset), route: route, now: now)
+    }
+
+    @Test func firstRequestGoesAtOnce() {
+        var limiter = RateLimiter()
+        #expect(limiter.reserve(events, now: 1000) == 0)
+    }
+
+    @Test func spreadsWhatIsLeftOverTheRestOfTheWindow() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        answered(&limiter, events, remaining: 99, reset: 1060, now: 1000)
+        // 99 left over 60 s: one every 60/100 s, never faster, so no 429 in steady state.
+        let first = limiter.reserve(contacts, now: 1000)
+        let second = limiter.reserve(RouteClass(resource: "tags"), now: 1000)
+        #expect(abs(first - 0.6) < 0.01)
+        #expect(abs(second - 1.2) < 0.01)
+    }
+
+    @Test func waitsForTheResetWhenTheBudgetIsSpent() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        answered(&limiter, events, remaining: 0, reset: 1042, now: 1000)
+        #expect(limiter.reserve(events, now: 1000) == 42)
+    }
+
+    @Test func aFullerBudgetNearTheResetAllowsFasterRequests() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        answered(&limiter, events, remaining: 50, reset: 1005, now: 1000)
+        _ = limiter.reserve(contacts, now: 1000)
+        let next = limiter.reserve(RouteClass(resource: "tags"), now: 1000)
+        #expect(next < 0.2)
+    }
+
+    @Test func a429WaitsExactlyRetryAfterForEveryRoute() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        limiter.record(
+            status: 429, headers: RateLimitHeaders(limit: 100, remaining: 0, reset: 1030, retryAfter: 7), route: events,
+            now: 1000)
+        #expect(limiter.reserve(events, now: 1000) == 7)
+        var other = RateLimiter()
+        _ = other.reserve(events, now: 1000)
+        other.record(status: 429, headers: RateLimitHeaders(retryAfter: 3), route: events, now: 1000)
+        #expect(other.reserve(contacts, now: 1001) == 2)
+    }
+
+    @Test func aBurst429BlocksOnlyItsResource() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        limiter.record(
+            status: 429, headers: RateLimitHeaders(limit: 100, remaining: 80, reset: 1060, retryAfter: 2, tier: "tier-2"),
+            route: events, now: 1000)
+        #expect(limiter.reserve(events, now: 1000) == 2)
+        #expect(limiter.reserve(contacts, now: 1000) < 2)
+    }
+
+    @Test func oneResourceStaysUnderFivePerSecond() {
+        var limiter = RateLimiter(limit: 100_000)
+        _ = limiter.reserve(events, now: 1000)
+        answered(&limiter, events, remaining: 100_000, reset: 1001, now: 1000, limit: 100_000)
+        let waits = (0..<5).map { _ in limiter.reserve(events, now: 1000) }
+        for (earlier, later) in zip(waits, waits.dropFirst()) {
+            #expect(later - earlier >= 0.2 - 1e-9)
+        }
+    }
+
+    @Test func searchGetsFortyPercentOfTheLimit() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(search, now: 1000)
+        answered(&limiter, search, remaining: 99, reset: 1060, now: 1000)
+        let second = limiter.reserve(search, now: 1000)
+        // 100 per minute → 40 searches per minute → 1.5 s apart.
+        #expect(abs(second - 1.5) < 0.01)
+    }
+
+    @Test func concurrentAsksAreSpreadNotWokenTogether() {
+        var limiter = RateLimiter(limit: 60)
+        let waits = ["a", "b", "c", "d"].map { limiter.reserve(RouteClass(resource: $0), now: 1000) }
+        #expect(waits == [0, 1, 2, 3])
+    }
+
+    @Test func headersAreReadWhateverTheirForm() {
+        let parsed = RateLimitHeaders(
+            headers: ["x-ratelimit-limit": "200", "x-ratelimit-remaining": "17", "x-ratelimit-reset": "1731619500.5",
+                "retry-after": "4", "x-front-tier": "tier-2"],
+            now: 1_731_619_000)
+        #expect(parsed == RateLimitHeaders(limit: 200, remaining: 17, reset: 1_731_619_500.5, retryAfter: 4, tier: "tier-2"))
+        #expect(RateLimitHeaders(headers: ["x-ratelimit-reset": "30"], now: 1_731_619_000).reset == 1_731_619_030)
+    }
+
+    @Test func routeClassesComeFromThePath() {
+        #expect(RouteClass(path: "/conversations/search/after:1 before:2") == RouteClass(resource: "conversations", isSearch: true))
+        #expect(RouteClass(path: "/events") == RouteClass(resource: "events"))
+    }
+}
