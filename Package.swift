@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "FastCGI", "Web",
+                "FastCGI", "Web", "Store", "Fivetran", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import Logging
+import Store
 import Web
 
 /// The product wired together: configuration, templates, routes, and the FastCGI worker.
@@ -13,10 +14,16 @@ public struct Application: Sendable {
         let templates = try Templates(directory: configuration.templatesDirectory)
         let site = Site(templates: templates, configuration: configuration, logger: logger)
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
+        let store = try Store(path: configuration.databasePath)
+        let directory = ConnectorDirectory(
+            settings: configuration.fivetran, publicURL: configuration.publicURL, store: store, logger: logger)
+        let rendered = RenderedPages()
         var router = Router()
         let started = ContinuousClock.now
         HomeRoutes(site: site, started: started).register(in: &router)
-        ConnectorRoutes(site: site).register(in: &router)
+        ConnectorRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
+        ServiceRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
+        SampleRoutes(directory: directory).register(in: &router)
         self.site = site
         self.dispatcher = Dispatcher(
             router: router, csrf: CSRF(secret: secret), logger: logger, errorPage: site.errorPage)

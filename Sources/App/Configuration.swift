@@ -10,6 +10,7 @@ public struct Configuration: Sendable {
     /// True when the Fivetran and Front APIs are the local stand-ins (`switchboard sandbox`).
     public var sandbox: Bool
     public var version: String
+    public var fivetran: FivetranSettings
 
     public static let version = "0.1.0"
 
@@ -22,6 +23,7 @@ public struct Configuration: Sendable {
         self.secretKeyFile = environment["SWITCHBOARD_SECRET_KEY_FILE"] ?? "var/secret.key"
         self.sandbox = environment["SWITCHBOARD_SANDBOX"] == "1"
         self.version = Self.version
+        self.fivetran = FivetranSettings(environment: environment)
     }
 }
 
@@ -52,5 +54,46 @@ public enum SecretKeyError: Error, CustomStringConvertible {
         case .tooShort(let path): "secret key file \(path) holds fewer than 32 bytes; delete it to have a new one made"
         case .cannotCreate(let path): "cannot create the secret key file \(path): is its folder writable?"
         }
+    }
+}
+
+/// How to reach Fivetran, and how long its answers are kept. The key and secret never leave
+/// this value except into the client's Authorization header.
+public struct FivetranSettings: Sendable {
+    public var baseURL: URL
+    public var apiKey: String
+    public var apiSecret: String
+    public var groupID: String
+    /// `FIVETRAN_PATHS=legacy` for accounts that still need the `/v1/connectors…` paths.
+    public var legacyPaths: Bool
+    /// The only host a Connect Card redirect may go to.
+    public var cardHost: String
+    public var metadataTTL: Duration
+    public var connectionsTTL: Duration
+
+    public init(environment: [String: String]) {
+        baseURL = environment["FIVETRAN_BASE_URL"].flatMap { URL(string: $0) } ?? URL(string: "https://api.fivetran.com")!
+        apiKey = environment["FIVETRAN_API_KEY"] ?? ""
+        apiSecret = environment["FIVETRAN_API_SECRET"] ?? ""
+        groupID = environment["FIVETRAN_GROUP_ID"] ?? ""
+        legacyPaths = environment["FIVETRAN_PATHS"] == "legacy"
+        cardHost = (environment["FIVETRAN_CARD_HOST"] ?? "fivetran.com").lowercased()
+        metadataTTL = .seconds(Int(environment["FIVETRAN_METADATA_TTL"] ?? "") ?? 3600)
+        connectionsTTL = .seconds(Int(environment["FIVETRAN_CONNECTIONS_TTL"] ?? "") ?? 30)
+    }
+
+    /// What is missing for Fivetran to be usable, in words, or nil when all is set.
+    public var missing: String? {
+        let names = [("FIVETRAN_API_KEY", apiKey), ("FIVETRAN_API_SECRET", apiSecret), ("FIVETRAN_GROUP_ID", groupID)]
+            .filter { $0.1.isEmpty }.map(\.0)
+        return names.isEmpty ? nil : "Set \(names.joined(separator: ", ")) (or run `make run` without them to use the sandbox)."
+    }
+
+    /// Whether a Connect Card URI may be followed: https (or the sandbox's http) on the card host
+    /// or one of its subdomains.
+    public func allowsCard(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased(), let scheme = url.scheme?.lowercased() else { return false }
+        guard host == cardHost || host.hasSuffix("." + cardHost) else { return false }
+        return scheme == "https" || (scheme == "http" && (host == "127.0.0.1" || host == "localhost"))
     }
 }

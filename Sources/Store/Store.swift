@@ -10,7 +10,7 @@ import GRDB
 public final class Store: Sendable {
     /// Where the database lives; shown in messages, never used to reopen.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and runs every migration not yet
     /// applied: the store's own, then `appending`'s (the app registers its tables there).
@@ -62,6 +62,7 @@ public final class Store: Sendable {
                     );
                     """)
         }
+        registerConnectorNames(in: &migrator)
         return migrator
     }
 

@@ -1,0 +1,156 @@
+import Fivetran
+import Foundation
+import Logging
+import Store
+import Transport
+import Web
+
+/// The team's Fivetran group as the pages see it: the catalog of connector types and the
+/// group's connections, each cached in the worker (metadata for an hour, connections for 30
+/// seconds by default), merged with the display names kept in SQLite. Page views in steady
+/// state cost no upstream call; creating a connector and coming back from the Connect Card
+/// expire the connection list.
+final class ConnectorDirectory: Sendable {
+    let settings: FivetranSettings
+    let publicURL: String
+    private let client: FivetranClient
+    private let store: Store
+    private let logger: Logger
+    let catalog: RefreshingCache<Catalog>
+    let connections: RefreshingCache<[ConnectorRow]>
+
+    /// How long one page may wait on Fivetran, retries included.
+    static let pageBudget: Duration = .seconds(15)
+
+    init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger) {
+        self.settings = settings
+        self.publicURL = publicURL
+        self.store = store
+        self.logger = logger
+        let client = FivetranClient(
+            baseURL: settings.baseURL, apiKey: settings.apiKey, apiSecret: settings.apiSecret,
+            pathStyle: settings.legacyPaths ? .legacy : .current, callBudget: Self.pageBudget)
+        self.client = client
+        let catalog = RefreshingCache<Catalog>(ttl: settings.metadataTTL) {
+            Catalog(try blockingWait { () async throws(FivetranError) in try await client.connectorTypes() })
+        }
+        self.catalog = catalog
+        let group = settings.groupID
+        self.connections = RefreshingCache<[ConnectorRow]>(ttl: settings.connectionsTTL) {
+            let list = try blockingWait { () async throws(FivetranError) in try await client.connections(group: group) }
+            let names = try store.connectorNames()
+            return list.map { ConnectorRow(connection: $0, displayName: names[$0.id]) }
+        }
+    }
+
+    /// Throws a 503 page when Fivetran is not configured, before anything calls it.
+    func requireConfigured() throws(HTTPError) {
+        if let missing = settings.missing {
+            throw HTTPError(status: 503, title: "Fivetran is not configured", message: missing)
+        }
+    }
+
+    func connection(id: String) throws(FivetranError) -> Connection {
+        let client = client
+        return try blockingWait { () async throws(FivetranError) in try await client.connection(id: id) }
+    }
+
+    /// Creates the connection, remembers its display name, and answers the Connect Card URI
+    /// Fivetran returned, only if it points at the card host.
+    func create(service: String, displayName: String, schema: String, user: String?) throws -> (Connection, URL) {
+        let client = client
+        let group = settings.groupID
+        // The return address names the connection, which has no id until it exists: create it
+        // with the list as return address, then ask for a card that comes back to it by id.
+        let redirect = URL(string: "\(publicURL)/connectors")!
+        let created = try blockingWait { () async throws(FivetranError) in
+            try await client.createConnection(service: service, group: group, schemaName: schema, redirectURI: redirect)
+        }
+        try store.setConnectorName(displayName, for: created.id, by: user)
+        connections.expire()
+        let card = try cardURL(for: created.id)
+        return (created, card)
+    }
+
+    /// A fresh Connect Card for an existing connection (they expire after a day).
+    func cardURL(for id: String) throws -> URL {
+        let client = client
+        let redirect = returnURL(for: id)
+        let uri = try blockingWait { () async throws(FivetranError) in try await client.connectCard(id: id, redirectURI: redirect) }
+        guard settings.allowsCard(uri) else {
+            logger.error("refusing a Connect Card redirect off the card host", metadata: ["host": "\(uri.host ?? "-")"])
+            throw HTTPError(
+                status: 502, title: "Unexpected Connect Card address",
+                message: "Fivetran answered a Connect Card address on \(uri.host ?? "an unknown host"), not on \(settings.cardHost); "
+                    + "Switchboard does not send you there. If this is expected, set FIVETRAN_CARD_HOST.")
+        }
+        return uri
+    }
+
+    func returnURL(for id: String) -> URL {
+        URL(string: "\(publicURL)/connectors/\(percentEncode(id))/return")!
+    }
+
+    /// The display name for the JSON routes: the stored one, else the schema (as the sample did).
+    func displayName(for connection: Connection) -> String {
+        ((try? store.connectorNames()) ?? [:])[connection.id] ?? connection.schema
+    }
+
+    func setDisplayName(_ name: String, for id: String, user: String?) throws {
+        try store.setConnectorName(name, for: id, by: user)
+    }
+}
+
+/// The connector types, with lookups the pages need.
+struct Catalog: Sendable {
+    let types: [ConnectorType]
+    let byID: [String: ConnectorType]
+    let categories: [String]
+
+    init(_ types: [ConnectorType]) {
+        self.types = types.sorted { $0.name.localizedCaseInsensitiveCompare($1.name) == .orderedAscending }
+        byID = Dictionary(types.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        categories = Set(types.compactMap(\.type)).sorted()
+    }
+}
+
+/// One connection with the name people gave it.
+struct ConnectorRow: Sendable {
+    let connection: Connection
+    let displayName: String?
+
+    var name: String { displayName ?? connection.schema }
+    /// The schema part of `schema` (Fivetran writes `schema.table` for table services).
+    var schemaName: String { String(connection.schema.split(separator: ".").first ?? "") }
+}
+
+/// A Fivetran failure as the page a person sees: what went wrong and what to do, with the
+/// status that says whose fault it is (422 for what they typed, 502/503 for upstream trouble).
+extension FivetranError {
+    var httpError: HTTPError {
+        switch self {
+        case .badRequest(let message):
+            HTTPError(status: 422, title: "Fivetran refused this", message: "Fivetran said: \(message ?? "the request was invalid").")
+        case .conflict(let message):
+            HTTPError(status: 422, title: "Already exists", message: "Fivetran said: \(message ?? "it already exists").")
+        case .notFound(let message):
+            HTTPError(status: 404, title: "Not found in Fivetran", message: "Fivetran said: \(message ?? "no such connector").")
+        case .unauthorized:
+            HTTPError(
+                status: 502, title: "Fivetran rejected Switchboard's credentials",
+                message: "Fivetran answered 401: the API key or secret is wrong or was revoked. "
+                    + "Ask whoever runs Switchboard to check FIVETRAN_API_KEY and FIVETRAN_API_SECRET.")
+        case .forbidden(let message):
+            HTTPError(
+                status: 502, title: "Fivetran refused access",
+                message: "Fivetran answered 403 (\(message ?? "not permitted")): the API key lacks permission for this group.")
+        case .rateLimited(let retryAfter, _):
+            HTTPError(
+                status: 503, title: "Fivetran is busy",
+                message: "Fivetran's rate limit is reached. Try again in \(retryAfter.map { "\($0.components.seconds) seconds" } ?? "a minute").",
+                headers: retryAfter.map { ["Retry-After": "\($0.components.seconds)"] } ?? [:])
+        case .server, .unexpectedStatus, .unreachable, .malformedResponse, .cancelled:
+            HTTPError(status: 502, title: "Fivetran is not answering properly", message: "\(self.description) Try again shortly.")
+        }
+    }
+}
