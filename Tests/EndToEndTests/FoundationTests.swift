@@ -165,7 +165,7 @@ struct FoundationTests {
         try await stack.start()
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<50 {
-                group.addTask { try await stack.get(index.isMultiple(of: 2) ? "/connectors" : "/connectors/new").status }
+                group.addTask { try await stack.get(index.isMultiple(of: 2) ? "/connectors" : "/connectors/new?service=salesforce").status }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }

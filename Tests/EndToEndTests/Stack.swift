@@ -31,7 +31,12 @@ final class Stack: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/switchboard").path
     }
 
-    init(environment: [String: String] = [:], templates: String? = nil) throws {
+    /// Arguments for `switchboard sandbox`, or nil to run without the stand-in APIs.
+    let sandboxArguments: [String]?
+    private(set) var sandbox: Process?
+
+    init(environment: [String: String] = [:], templates: String? = nil, sandbox: [String]? = []) throws {
+        sandboxArguments = sandbox
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         port = try freePort()
@@ -48,8 +53,10 @@ final class Stack: @unchecked Sendable {
     var workerLog: String { folder.appendingPathComponent("worker.log").path }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the worker and nginx and waits until `/healthz` answers through nginx.
+    /// Starts the sandbox (unless told not to), the worker and nginx, and waits until
+    /// `/healthz` answers through nginx.
     func start(threads: Int = 4) async throws {
+        if let sandboxArguments { try await startSandbox(sandboxArguments) }
         try startWorker(threads: threads)
         let render = try run(Self.root.appendingPathComponent("scripts/render-nginx").path,
                              ["\(port)", socket, folder.appendingPathComponent("nginx").path])
@@ -59,6 +66,56 @@ final class Stack: @unchecked Sendable {
             "/usr/sbin/nginx", ["-p", nginxFolder, "-c", nginxFolder + "/nginx.conf", "-e", nginxFolder + "/error.log"],
             log: nginxFolder + "/stderr.log")
         try await waitUntil("nginx answers /healthz on \(port)") { (try? await self.get("/healthz").status) == 200 }
+    }
+
+    /// `switchboard sandbox` on free ports; its `--env-file` points the worker at it.
+    func startSandbox(_ arguments: [String]) async throws {
+        let envFile = folder.appendingPathComponent("sandbox.env").path
+        sandbox = try launch(Self.binary, ["sandbox", "--env-file", envFile] + arguments, log: folder.appendingPathComponent("sandbox.log").path)
+        try await waitUntil("the sandbox wrote \(envFile)") {
+            ((try? String(contentsOfFile: envFile, encoding: .utf8)) ?? "").contains("SWITCHBOARD_SANDBOX=1")
+        }
+        for line in try String(contentsOfFile: envFile, encoding: .utf8).split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            environment[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+    }
+
+    var fivetranURL: String { environment["FIVETRAN_BASE_URL"] ?? "" }
+    var frontURL: String { environment["FRONT_BASE_URL"] ?? "" }
+
+    /// Every log line the stack's processes wrote (worker, nginx, sandbox).
+    func allLogs() -> String {
+        let paths = [workerLog, folder.appendingPathComponent("sandbox.log").path]
+            + ["access.log", "error.log", "stderr.log"].map { folder.appendingPathComponent("nginx/\($0)").path }
+        return paths.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
+    }
+
+    /// A JSON request to a sandbox admin hook (`/_sandbox/…`) or the stand-in API itself.
+    @discardableResult
+    func sandboxCall(
+        _ base: String, _ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:],
+        formBody: String? = nil
+    ) async throws -> Reply {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let formBody { request.httpBody = Data(formBody.utf8) }
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await Self.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var replyHeaders: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { replyHeaders[String(describing: key).lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, headers: replyHeaders, body: data)
+    }
+
+    /// The Fivetran stand-in's request counts by route.
+    func fivetranStats() async throws -> [String: Int] {
+        let reply = try await sandboxCall(fivetranURL, "GET", "/_sandbox/stats")
+        return (try JSONSerialization.jsonObject(with: reply.body) as? [String: Int]) ?? [:]
     }
 
     func startWorker(threads: Int = 4) throws {
@@ -83,7 +140,7 @@ final class Stack: @unchecked Sendable {
 
     /// SIGTERM everything this stack started and wait for it; the temp folder goes too.
     func stop() {
-        for process in [nginx, worker].compactMap({ $0 }) + extraProcesses where process.isRunning {
+        for process in [nginx, worker, sandbox].compactMap({ $0 }) + extraProcesses where process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
