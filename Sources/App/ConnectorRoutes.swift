@@ -116,9 +116,11 @@ struct ConnectorRoutes {
             "id": connection.id, "name": row.name, "schema": connection.schema,
             "service": type?.name ?? connection.service, "service_id": connection.service,
             "setup": badge(setup: connection.status.setupState), "sync": badge(sync: connection.status.syncState),
-            "paused": connection.paused, "setup_url": "/connectors/\(percentEncode(connection.id))/setup",
+            "paused": connection.paused && connection.status.syncState != "paused", "setup_url": "/connectors/\(percentEncode(connection.id))/setup",
             "created": day(connection.createdAt), "created_iso": iso(connection.createdAt),
+            "created_full": minute(connection.createdAt),
             "succeeded": connection.succeededAt.map(day) ?? "never", "succeeded_iso": iso(connection.succeededAt),
+            "succeeded_full": minute(connection.succeededAt),
             "needs_setup": !connection.status.isConnected,
         ]
         if let icon = type?.iconURL?.absoluteString { values["icon"] = icon }
@@ -273,8 +275,11 @@ func badge(sync state: String) -> [String: String] {
 
 func iso(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "" }
 
+/// `2026-03-02`
+func day(_ date: Date?) -> String { date.map { String($0.formatted(.iso8601).prefix(10)) } ?? "" }
+
 /// `2026-03-02 14:05 UTC`
-func day(_ date: Date?) -> String {
+func minute(_ date: Date?) -> String {
     guard let date else { return "" }
     let text = date.formatted(.iso8601)
     return text.prefix(10) + " " + text.dropFirst(11).prefix(5) + " UTC"

@@ -1,9 +1,10 @@
 import Foundation
 
-/// A value fetched from upstream and kept for `ttl`. Concurrent readers during a refresh wait
-/// for the one fetch in flight instead of each starting their own, so a burst of page views
-/// costs one upstream call. When a refresh fails but an older value exists, readers get the
-/// older value with the failure beside it (the page says so) rather than an error page.
+/// A value fetched from upstream and kept for `ttl`. One reader at a time fetches: while it
+/// does, the others get the previous value at once, or, when there is none yet, wait for that
+/// one fetch rather than start their own — so a burst of page views costs one upstream call and
+/// an expiry costs one reader the wait. When a refresh fails but an older value exists, readers
+/// get the older value with the failure beside it (the page says so) rather than an error page.
 final class RefreshingCache<Value: Sendable>: @unchecked Sendable {
     struct Snapshot {
         let value: Value
@@ -36,6 +37,10 @@ final class RefreshingCache<Value: Sendable>: @unchecked Sendable {
                 return Snapshot(value: current.value, version: current.version, fetchedAt: current.fetchedAt, refreshError: nil)
             }
             if !fetching { break }
+            if let current {  // someone is refreshing: the previous value will do meanwhile
+                defer { condition.unlock() }
+                return Snapshot(value: current.value, version: current.version, fetchedAt: current.fetchedAt, refreshError: lastError)
+            }
             condition.wait()
             // A fetch just finished: if it failed and there is nothing newer, share its outcome.
             if let current, ContinuousClock.now >= current.expires, let lastError {
