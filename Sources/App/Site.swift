@@ -22,7 +22,7 @@ public struct Site: Sendable {
         var context = values
         context["title"] = title
         context["section_\(section)"] = true
-        context["csrf"] = request.csrfToken
+        context["csrf"] = request.csrf  // rendered (and so issued) only by templates with a form
         context["csrf_field"] = CSRF.fieldName
         context["version"] = configuration.version
         context["sandbox"] = configuration.sandbox

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Mustache
+import Synchronization
 
 /// Cross-site request forgery guard: a signed random token in a cookie and in each form's
 /// hidden field. A POST passes only when both are present, equal, and signed with our key, so
@@ -55,4 +57,35 @@ func base64urlDecode(_ text: String) -> [UInt8]? {
     var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
     return Data(base64Encoded: base64).map(Array.init)
+}
+
+/// The CSRF token of one request, issued only if something renders it (`{{csrf}}` in a form):
+/// pages without forms cost no signing and set no cookie.
+public final class CSRFToken: Sendable, MustacheCustomRenderable {
+    private let state: Mutex<(value: String?, issued: Bool)>
+    private let guardian: CSRF?
+
+    /// A token already valid in the request's cookie, or a fresh one to be issued on first use.
+    init(existing: String?, issuer: CSRF?) {
+        state = Mutex((existing, false))
+        guardian = issuer
+    }
+
+    /// A fixed token (tests build requests with one).
+    public convenience init(_ value: String = "") { self.init(existing: value, issuer: nil) }
+
+    public var value: String {
+        state.withLock { state in
+            if let value = state.value { return value }
+            let value = guardian?.issue() ?? ""
+            state = (value, true)
+            return value
+        }
+    }
+
+    /// True when this request minted a new token, which the response must set as a cookie.
+    public var issuedNew: Bool { state.withLock { $0.issued } }
+
+    public var renderText: String { value }
+    public var isNull: Bool { false }
 }

@@ -4,10 +4,11 @@ public enum Cookies {
     public static func parse(_ header: String) -> [String: String] {
         var cookies: [String: String] = [:]
         for piece in header.split(separator: ";") {
-            let trimmed = piece.trimmingCharacters(in: .whitespaces)
-            guard let eq = trimmed.firstIndex(of: "=") else { continue }
-            let name = String(trimmed[..<eq])
-            var value = String(trimmed[trimmed.index(after: eq)...])
+            let trimmed = piece.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+            let text = String(trimmed)
+            guard let eq = text.firstIndex(of: "=") else { continue }
+            let name = String(text[..<eq])
+            var value = String(text[text.index(after: eq)...])
             if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
                 value = String(value.dropFirst().dropLast())
             }

@@ -61,14 +61,7 @@ public struct Dispatcher: Sendable {
         case .found(let handler, let parameters):
             request.pathParameters = parameters
             let cookie = request.cookies[CSRF.cookieName]
-            let newToken: String?
-            if let cookie, csrf.isValid(cookie) {
-                request.csrfToken = cookie
-                newToken = nil
-            } else {
-                newToken = csrf.issue()
-                request.csrfToken = newToken!
-            }
+            request.csrf = CSRFToken(existing: cookie.flatMap { csrf.isValid($0) ? $0 : nil }, issuer: csrf)
             var response: Response
             do throws(HTTPError) {
                 try checkCSRF(request, cookie: cookie)
@@ -76,9 +69,9 @@ public struct Dispatcher: Sendable {
             } catch {
                 response = errorPage(error, request)
             }
-            // Only pages carry forms; JSON and redirects need no token.
-            if let newToken, response.header("Content-Type")?.hasPrefix("text/html") == true {
-                response.headers.append(("Set-Cookie", Cookies.setCookie(name: CSRF.cookieName, value: newToken)))
+            // Only a response that rendered a form with a new token needs the cookie.
+            if request.csrf.issuedNew {
+                response.headers.append(("Set-Cookie", Cookies.setCookie(name: CSRF.cookieName, value: request.csrf.value)))
             }
             return response
         }

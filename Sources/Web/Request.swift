@@ -13,8 +13,9 @@ public struct Request: Sendable {
     public var requestID: String
     /// Filled in by the router: `{id}` in `/connectors/{id}/setup`.
     public var pathParameters: [String: String] = [:]
-    /// The CSRF token to embed in forms rendered for this request (set by the dispatcher).
-    public var csrfToken: String = ""
+    /// The CSRF token for forms rendered for this request (set by the dispatcher; issued lazily).
+    public var csrf = CSRFToken()
+    public var csrfToken: String { csrf.value }
 
     public init(
         method: String, path: String, query: Parameters = Parameters(), headers: [String: String] = [:],
@@ -68,7 +69,7 @@ extension Request {
     public init(cgi: [String: String], body: [UInt8], bodyTooLarge: Bool) throws(HTTPError) {
         var headers: [String: String] = [:]
         for (key, value) in cgi where key.hasPrefix("HTTP_") {
-            headers[key.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+            headers[headerName(cgi: key)] = value
         }
         if let type = cgi["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         if let length = cgi["CONTENT_LENGTH"], !length.isEmpty { headers["content-length"] = length }
@@ -87,6 +88,21 @@ extension Request {
             requestID: cgi["REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID())
         self.query = try Parameters.decode(cgi["QUERY_STRING"] ?? "")
     }
+}
+
+/// `HTTP_X_FORWARDED_FOR` → `x-forwarded-for`, byte by byte (this runs for every header of
+/// every request).
+func headerName(cgi key: String) -> String {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(key.utf8.count - 5)
+    for byte in key.utf8.dropFirst(5) {
+        switch byte {
+        case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "-"))
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte + 32)
+        default: bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// 16 random hex digits, when nginx did not hand over its `$request_id`.

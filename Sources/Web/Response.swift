@@ -19,11 +19,11 @@ public struct Response: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        headers.first { sameHeaderName($0.0, name) }?.1
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        headers.removeAll { $0.0.lowercased() == name.lowercased() }
+        headers.removeAll { sameHeaderName($0.0, name) }
         headers.append((name, value))
     }
 
@@ -81,3 +81,8 @@ let jsonEncoder: JSONEncoder = {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return encoder
 }()
+
+/// ASCII case-insensitive comparison of header names, without allocating.
+func sameHeaderName(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+}
