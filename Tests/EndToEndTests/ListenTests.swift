@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The three ways the worker gets its socket, each driven over FastCGI with Debian's cgi-fcgi.
+@Suite("Worker sockets")
+struct ListenTests {
+    /// Sends one GET over FastCGI to `address` (a socket path or HOST:PORT) and answers the output.
+    func fastCGIGet(_ address: String, path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
+        process.arguments = ["-bind", "-connect", address]
+        process.environment = ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func worker(_ stack: Stack, _ arguments: [String], stdin: FileHandle? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Stack.binary)
+        process.arguments = ["serve", "--threads", "2"] + arguments
+        process.environment = stack.environment
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    @Test("--listen HOST:PORT serves FastCGI over TCP")
+    func tcp() async throws {
+        let stack = try Stack(sandbox: nil)
+        defer { stack.stop() }
+        let port = try freePort()
+        let process = try worker(stack, ["--listen", "127.0.0.1:\(port)"])
+        defer { process.terminate(); process.waitUntilExit() }
+        var reply = ""
+        try await waitUntil("the worker answers on \(port)") {
+            reply = (try? fastCGIGet("127.0.0.1:\(port)", path: "/healthz")) ?? ""
+            return reply.contains("\"status\":\"ok\"")
+        }
+        #expect(reply.hasPrefix("Status: 200 OK"))
+    }
+
+    @Test("with neither --socket nor --listen it serves the socket handed over on fd 0, as spawn-fcgi does")
+    func inherited() async throws {
+        let stack = try Stack(sandbox: nil)
+        defer { stack.stop() }
+        let path = stack.folder.appendingPathComponent("fd0.sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        #expect(listen(fd, 16) == 0)
+        let process = try worker(stack, [], stdin: FileHandle(fileDescriptor: fd, closeOnDealloc: true))
+        defer { process.terminate(); process.waitUntilExit() }
+        var reply = ""
+        try await waitUntil("the worker answers on the inherited socket") {
+            reply = (try? fastCGIGet(path, path: "/healthz")) ?? ""
+            return reply.contains("\"status\":\"ok\"")
+        }
+        #expect(reply.hasPrefix("Status: 200 OK"))
+    }
+
+    @Test("with no socket at all it refuses to start and says how to give one")
+    func noSocket() throws {
+        let stack = try Stack(sandbox: nil)
+        defer { stack.stop() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Stack.binary)
+        process.arguments = ["serve"]
+        process.environment = stack.environment
+        process.standardInput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("no --socket or --listen given"))
+    }
+}
