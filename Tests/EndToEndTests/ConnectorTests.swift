@@ -236,4 +236,51 @@ struct ConnectorTests {
         worker.waitUntilExit()
         #expect(worker.terminationStatus == 0)
     }
+
+    @Test("FIVETRAN_PATHS=legacy reads the same group through the /v1/connectors… paths")
+    func legacyPaths() async throws {
+        let stack = try Stack(environment: ["FIVETRAN_PATHS": "legacy"])
+        defer { stack.stop() }
+        try await stack.start()
+        let page = try await stack.get("/connectors")
+        #expect(page.status == 200)
+        #expect(page.text.contains("40 in this group"))
+        let stats = try await stack.fivetranStats()
+        #expect(stats["GET /v1/groups/{id}/connectors"] == 1)
+        #expect(stats["GET /v1/metadata/connectors"] == 1)
+        #expect(stats["GET /v1/groups/{id}/connections"] == nil)
+    }
+
+    @Test("a Connect Card off FIVETRAN_CARD_HOST is never followed, whatever the request says")
+    func cardHostEnforced() async throws {
+        let stack = try Stack(sandbox: nil)
+        defer { stack.stop() }
+        try await stack.startSandbox([])
+        stack.environment["FIVETRAN_CARD_HOST"] = "fivetran.com"  // the sandbox's cards are on 127.0.0.1
+        try await stack.start()
+        let token = try await openForm(stack, service: "stripe")
+        let reply = try await create(stack, token: token, service: "stripe", name: "Billing", schema: "billing_x")
+        #expect(reply.status == 502)
+        #expect(reply.header("Location") == nil)
+        #expect(reply.text.contains("not on fivetran.com"))
+    }
+
+    @Test("the Connect Card's redirect_uri comes from SWITCHBOARD_PUBLIC_URL, not the request's Host")
+    func redirectFromPublicURL() async throws {
+        let stack = try Stack()
+        defer { stack.stop() }
+        try await stack.start()
+        let token = try await openForm(stack, service: "stripe")
+        let body = "_csrf=\(token)&service=stripe&display_name=B&schema=billing_y"
+        let reply = try await stack.send(
+            "POST", "/connectors",
+            headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "sb_csrf=\(token)", "Host": "evil.example",
+                      "X-Forwarded-Host": "evil.example"],
+            body: Data(body.utf8))
+        #expect(reply.status == 303)
+        let location = try #require(reply.header("Location"))
+        let redirect = URLComponents(string: location)?.queryItems?.first { $0.name == "redirect_uri" }?.value
+        #expect(redirect?.hasPrefix(stack.baseURL + "/connectors/") == true)
+        #expect(!location.contains("evil.example"))
+    }
 }
