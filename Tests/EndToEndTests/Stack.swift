@@ -97,19 +97,9 @@ final class Stack: @unchecked Sendable {
         _ base: String, _ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:],
         formBody: String? = nil
     ) async throws -> Reply {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        if let formBody { request.httpBody = Data(formBody.utf8) }
-        if let json {
-            request.httpBody = Data(json.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await Self.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        var replyHeaders: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { replyHeaders[String(describing: key).lowercased()] = "\(value)" }
-        return Reply(status: http.statusCode, headers: replyHeaders, body: data)
+        var headers = headers
+        if json != nil { headers["Content-Type"] = "application/json" }
+        return try await Self.fetch(method, base + path, headers: headers, body: (json ?? formBody).map { Data($0.utf8) })
     }
 
     /// The Fivetran stand-in's request counts by route.
@@ -194,12 +184,17 @@ final class Stack: @unchecked Sendable {
     }
 
     func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
-        var request = URLRequest(url: URL(string: baseURL + path)!)
+        try await Self.fetch(method, baseURL + path, headers: headers, body: body)
+    }
+
+    /// One request, no redirects followed, the reply as nginx (or a sandbox) sent it.
+    static func fetch(_ method: String, _ url: String, headers: [String: String], body: Data?) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.httpBody = body
         request.timeoutInterval = 60
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await Self.session.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var replyHeaders: [String: String] = [:]
         for (key, value) in http.allHeaderFields { replyHeaders[String(describing: key).lowercased()] = "\(value)" }
