@@ -10,7 +10,7 @@ import GRDB
 public final class Store: Sendable {
     /// Where the database lives; shown in messages, never used to reopen.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and runs every migration not yet
     /// applied: the store's own, then `appending`'s (the app registers its tables there).
@@ -62,6 +62,10 @@ public final class Store: Sendable {
                     );
                     """)
         }
+        // Captures, jobs and API tokens (Store+Captures, Store+Jobs, Store+APITokens).
+        registerCaptureMigrations(&migrator)
+        registerJobMigrations(&migrator)
+        registerAPITokenMigrations(&migrator)
         return migrator
     }
 
@@ -340,12 +344,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     /// The task was cancelled before the transaction began: nothing was written.
     public var isCancellation: Bool
+    /// Set when the write broke a rule of the data (a name taken), not the database.
+    public var conflict: Conflict?
 
     init(path: String, action: String, underlying: any Error) {
         self.path = path
         self.action = action
         self.reason = String(describing: underlying)
         self.isCancellation = underlying is CancellationError
+        self.conflict = underlying as? Conflict
     }
 
     public var description: String { "database \(path): cannot \(action): \(reason)" }
