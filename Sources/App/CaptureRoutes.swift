@@ -68,14 +68,16 @@ struct CaptureRoutes {
         do { jobs = try context.store.jobs(JobFilter(captureID: capture.id, limit: 20)) } catch {
             throw context.storeFailure(error)
         }
-        let values: [String: Any] = [
+        let facts: [String: Any] = [
             "id": capture.id, "name": capture.name, "token_hint": capture.tokenHint,
             "start_date": Format.rfc3339(capture.startDate) ?? "the beginning",
-            "created": Format.rfc3339(capture.createdAt) ?? "", "created_by": capture.createdBy ?? "",
+            "created": Format.rfc3339(capture.createdAt) ?? "", 
             "bindings": capture.resources.map { ["name": capture.collection(for: $0), "resource": $0,
                                                  "href": Format.collectionPath(capture.collection(for: $0))] },
             "jobs": jobs.map(JobRoutes.summaryRow), "has_jobs": !jobs.isEmpty,
         ]
+        var values = facts
+        if let by = capture.createdBy, !by.isEmpty { values["created_by"] = by }
         return try context.site.page("captures-show", title: capture.name, section: "captures", values: values, request: request)
     }
 

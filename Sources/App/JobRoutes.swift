@@ -35,14 +35,17 @@ struct JobRoutes {
             "active": job.life.isActive, "running": job.life.state == .running, "queued": job.life.state == .queued,
             "cancel_requested": job.life.cancelRequested && job.life.isActive,
             "capture_id": job.captureID, "capture_name": capture?.name ?? "capture \(job.captureID)",
-            "created": json.created_at, "started": json.started_at ?? "", "finished": json.finished_at ?? "",
+            "created": json.created_at,
             "elapsed": json.elapsed_seconds.map(Format.duration) ?? "not started",
             "requests": job.requests, "attempts": job.life.attempts, "resumed": job.life.attempts > 1,
-            "requested_by": job.requestedBy ?? "",
             "bindings": job.bindings.map(bindingRow),
             "already": request.query["already"] != nil && job.life.isActive,
         ]
+        // Absent values stay out of the dictionary: an empty string still counts as "present" in a section.
         if let error = job.life.error { values["error"] = error }
+        if let started = json.started_at { values["started"] = started }
+        if let finished = json.finished_at { values["finished"] = finished }
+        if let by = job.requestedBy, !by.isEmpty { values["requested_by"] = by }
         return values
     }
 
