@@ -29,7 +29,9 @@ struct JobQueueTests {
             #expect(first.requestedBy == "ann")
             #expect(try two.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) == .alreadyActive(first))
             let claimed = try #require(try two.claimJob(token: "t", leaseFor: lease))
-            #expect(try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) == .alreadyActive(claimed))
+            guard case .alreadyActive(let running) = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
+            else { Issue.record("a running job did not block a second one"); return }
+            #expect(running.id == claimed.id && running.life.state == .running)
             try two.finishJob(jobID: claimed.id, token: "t", outcome: .succeeded, bindings: nil)
             guard case .queued = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) else {
                 Issue.record("a finished job still blocked the capture"); return
@@ -82,7 +84,7 @@ struct JobQueueTests {
             #expect(try two.claimJob(token: "b", leaseFor: lease, at: t0 + 5) == nil)
             #expect(try one.heartbeat(jobID: job.id, token: "a", leaseFor: lease, bindings: nil, at: t0 + 8) == .keepGoing)
             #expect(try two.claimJob(token: "b", leaseFor: lease, at: t0 + 15) == nil)  // renewed to t0+18
-            let taken = try #require(try two.claimJob(token: "b", leaseFor: lease, at: t0 + 18))
+            let taken = try #require(try two.claimJob(token: "b", leaseFor: lease, at: t0 + 18.5))
             #expect(taken.id == job.id && taken.life.attempts == 2)
             #expect(try one.heartbeat(jobID: job.id, token: "a", leaseFor: lease, bindings: nil, at: t0 + 19) == .lost)
             #expect(try one.finishJob(jobID: job.id, token: "a", outcome: .succeeded, bindings: nil, at: t0 + 19) == false)
