@@ -117,8 +117,13 @@ func jsonWithETag(_ value: some Encodable, request: Request, status: Int = 200) 
     let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
     let etag = "\"\(digest)\""
     response.setHeader("ETag", etag)
+    // Weak comparison (RFC 9110 §13.1.2): nginx's gzip turns the ETag into W/"…" on the way out.
+    func opaque(_ tag: Substring) -> String {
+        let trimmed = tag.trimmingCharacters(in: .whitespaces)
+        return trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+    }
     if status == 200, let match = request.header("if-none-match"),
-        match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" })
+        match.split(separator: ",").contains(where: { opaque($0) == etag || opaque($0) == "*" })
     {
         response.status = 304
         response.body = .bytes([])
