@@ -37,7 +37,14 @@ let package = Package(
         .target(name: "Fivetran", dependencies: ["Transport"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .target(name: "Front", dependencies: ["Transport"], swiftSettings: swiftSettings),
         .target(name: "Capture", dependencies: ["Front", "Store", "Yams"], swiftSettings: swiftSettings),
-        .target(name: "Jobs", dependencies: ["Capture", "Store"], swiftSettings: swiftSettings),
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "Capture", "Store", "Front", "Transport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .target(
             name: "Sandbox",
             dependencies: ["FlyingFox", .product(name: "Logging", package: "swift-log")],
@@ -46,7 +53,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "FastCGI", "Web", "Store", "Fivetran", "Transport",
+                "FastCGI", "Web", "Jobs", "Store", "Capture", "Front", "Fivetran", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -54,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "Capture", "Store",
+                "App", "FastCGI", "Sandbox", "Capture", "Store", "Jobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -69,6 +76,9 @@ let package = Package(
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobsTests", dependencies: ["Jobs", "Store", "Capture", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
     ]
 )

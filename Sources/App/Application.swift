@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import Jobs
 import Logging
 import Store
 import Web
@@ -9,6 +10,10 @@ public struct Application: Sendable {
     public let site: Site
     public let dispatcher: Dispatcher
     let started = ContinuousClock.now
+    /// The SQLite store of captures, jobs and collections, and the runner of jobs (nil with `--no-jobs`).
+    public let store: Store
+    public let runner: JobRunner?
+    let metrics: Metrics
 
     public init(configuration: Configuration, logger: Logger) throws {
         let templates = try Templates(directory: configuration.templatesDirectory)
@@ -24,6 +29,16 @@ public struct Application: Sendable {
         ConnectorRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         ServiceRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         SampleRoutes(directory: directory).register(in: &router)
+        let metrics = Metrics()
+        self.metrics = metrics
+        let captures = CaptureContext(site: site, store: store, box: SecretBox(secret: secret), metrics: metrics)
+        CaptureRoutes(context: captures).register(in: &router)
+        JobRoutes(context: captures).register(in: &router)
+        CollectionRoutes(context: captures).register(in: &router)
+        APIRoutes(context: captures).register(in: &router)
+        SettingsRoutes(context: captures).register(in: &router)
+        self.store = store
+        self.runner = configuration.runJobs ? captures.makeRunner(logger: logger) : nil
         self.site = site
         self.dispatcher = Dispatcher(
             router: router, csrf: CSRF(secret: secret), logger: logger, errorPage: site.errorPage)
@@ -31,6 +46,7 @@ public struct Application: Sendable {
 
     /// Answers one FastCGI request (the worker threads call this).
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
+        metrics.requestServed()
         let response = dispatcher.respond(cgi: request.params, body: request.body, bodyTooLarge: request.bodyTooLarge)
         let body: FastCGIResponse.Body =
             switch response.body {
@@ -45,6 +61,8 @@ public struct Application: Sendable {
         let server = FastCGIServer(configuration: configuration, logger: logger) { [self] request in
             handle(request)
         }
+        runner?.start()
+        defer { runner?.stopBlocking() }  // after the drain: running jobs stop and are handed back
         try server.run()
     }
 }

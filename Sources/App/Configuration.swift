@@ -11,6 +11,17 @@ public struct Configuration: Sendable {
     public var sandbox: Bool
     public var version: String
     public var fivetran: FivetranSettings
+    /// Bearer tokens accepted on `/api/` besides those made on /settings (`SWITCHBOARD_API_TOKENS`).
+    public var apiTokens: [String]
+    /// Front's API (`FRONT_BASE_URL`), for the job runner.
+    public var frontBaseURL: URL
+    /// Whether `serve` runs the job runner too (`serve --no-jobs` turns it off).
+    public var runJobs: Bool
+    /// Jobs one runner runs at once (`SWITCHBOARD_JOB_CONCURRENCY`, default 2).
+    public var jobConcurrency: Int
+    /// How long a job's lease holds without a heartbeat (`SWITCHBOARD_JOB_LEASE_SECONDS`, default 10):
+    /// after a crash, the job waits this long before another runner resumes it.
+    public var jobLeaseSeconds: Int
 
     public static let version = "0.1.0"
 
@@ -24,6 +35,13 @@ public struct Configuration: Sendable {
         self.sandbox = environment["SWITCHBOARD_SANDBOX"] == "1"
         self.version = Self.version
         self.fivetran = FivetranSettings(environment: environment)
+        self.apiTokens = (environment["SWITCHBOARD_API_TOKENS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.frontBaseURL = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
+            ?? URL(string: "https://api2.frontapp.com")!
+        self.runJobs = true
+        self.jobConcurrency = environment["SWITCHBOARD_JOB_CONCURRENCY"].flatMap(Int.init).map { max(1, $0) } ?? 2
+        self.jobLeaseSeconds = environment["SWITCHBOARD_JOB_LEASE_SECONDS"].flatMap(Int.init).map { max(2, $0) } ?? 10
     }
 }
 

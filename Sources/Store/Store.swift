@@ -63,6 +63,10 @@ public final class Store: Sendable {
                     """)
         }
         registerConnectorNames(in: &migrator)
+        // Captures, jobs and API tokens (Store+Captures, Store+Jobs, Store+APITokens).
+        registerCaptureMigrations(&migrator)
+        registerJobMigrations(&migrator)
+        registerAPITokenMigrations(&migrator)
         return migrator
     }
 
@@ -341,12 +345,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var reason: String
     /// The task was cancelled before the transaction began: nothing was written.
     public var isCancellation: Bool
+    /// Set when the write broke a rule of the data (a name taken), not the database.
+    public var conflict: Conflict?
 
     init(path: String, action: String, underlying: any Error) {
         self.path = path
         self.action = action
         self.reason = String(describing: underlying)
         self.isCancellation = underlying is CancellationError
+        self.conflict = underlying as? Conflict
     }
 
     public var description: String { "database \(path): cannot \(action): \(reason)" }

@@ -11,7 +11,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hosted console for Fivetran connectors and Front captures.",
         version: App.Configuration.version,
-        subcommands: [Serve.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self])
+        subcommands: [Serve.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
 }
 
 struct Serve: ParsableCommand {
@@ -37,6 +37,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Mode of the unix socket, in octal.")
     var socketMode: String = "660"
 
+    @Flag(help: "Do not run capture jobs in this process (run `switchboard jobs` elsewhere).")
+    var noJobs = false
+
     func validate() throws {
         if socket != nil && listen != nil { throw ValidationError("Give --socket or --listen, not both.") }
         if let listen, ListenAddress.tcp(listen) == nil {
@@ -54,8 +57,9 @@ struct Serve: ParsableCommand {
                 .unix(path: path)
             } else { .inherited }
         do {
-            let app = try Application(
-                configuration: App.Configuration(environment: environment, templatesDirectory: templates), logger: logger)
+            var configuration = App.Configuration(environment: environment, templatesDirectory: templates)
+            configuration.runJobs = !noJobs
+            let app = try Application(configuration: configuration, logger: logger)
             try app.serve(
                 .init(listen: address, threads: threads, socketMode: mode_t(socketMode, radix: 8)!), logger: logger)
         } catch {

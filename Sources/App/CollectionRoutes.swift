@@ -1,0 +1,133 @@
+import Foundation
+import Store
+import Web
+
+/// The captured collections: the list, one collection's documents (newest first), and its
+/// NDJSON download, streamed from a database cursor.
+///
+/// Collection names contain `/` (`acme/channels`). Links percent-encode it
+/// (`/collections/acme%2Fchannels`), but nginx decodes `%2F` in `SCRIPT_NAME`, so the worker
+/// sees `/collections/acme/channels`: every route here therefore takes the name as the rest of
+/// the path, one to `maxDepth` segments, and joins them back with `/`. A still-encoded `%2F`
+/// (a client talking FastCGI directly) is decoded too.
+struct CollectionRoutes {
+    let context: CaptureContext
+    static let maxDepth = 6
+    static let pageSize = 25
+
+    func register(in router: inout Router) {
+        router.get("/collections") { [context] request in
+            try Self.list(context, request)
+        }
+        for depth in 1...Self.maxDepth {
+            let segments = (1...depth).map { "{p\($0)}" }
+            let pattern = "/collections/" + segments.joined(separator: "/")
+            // The download first: `{p2}` alone would also match `channels.ndjson`.
+            router.get(pattern + ".ndjson") { [context] request in
+                try Self.download(context, name: try Self.name(request, depth: depth))
+            }
+            router.get(pattern) { [context] request in
+                try Self.show(context, request, name: try Self.name(request, depth: depth))
+            }
+        }
+    }
+
+    static func name(_ request: Request, depth: Int) throws(HTTPError) -> String {
+        let joined = (1...depth).compactMap { request[parameter: "p\($0)"] }.joined(separator: "/")
+        guard let decoded = percentDecode(joined) else { throw .badRequest("The collection name is not valid percent-encoding.") }
+        return decoded
+    }
+
+    private static func summaries(_ context: CaptureContext) throws(HTTPError) -> [CollectionSummary] {
+        do { return try context.store.collections() } catch { throw context.storeFailure(error) }
+    }
+
+    private static func list(_ context: CaptureContext, _ request: Request) throws -> Response {
+        let rows = try summaries(context).map { summary -> [String: Any] in
+            [
+                "name": summary.name, "href": Format.collectionPath(summary.name),
+                "download": Format.collectionPath(summary.name) + ".ndjson",
+                "documents": summary.documents, "deleted": summary.deleted,
+                "updated": Format.rfc3339(summary.lastUpdate) ?? "", "updated_ago": Format.ago(summary.lastUpdate),
+            ]
+        }
+        return try context.site.page(
+            "collections", title: "Collections", section: "collections",
+            values: ["collections": rows, "has_collections": !rows.isEmpty], request: request)
+    }
+
+    private static func show(_ context: CaptureContext, _ request: Request, name: String) throws -> Response {
+        guard let summary = try summaries(context).first(where: { $0.name == name }) else {
+            throw HTTPError.notFound("There is no collection \(name). Collections appear once a capture has written to them.")
+        }
+        var after: StoredDocument?
+        if let key = request.query["after"] {
+            do { after = try context.store.document(in: name, key: key) } catch { throw context.storeFailure(error) }
+        }
+        let documents: [StoredDocument]
+        do { documents = try context.store.documents(in: name, limit: pageSize + 1, after: after) } catch {
+            throw context.storeFailure(error)
+        }
+        let shown = documents.prefix(pageSize)
+        var values: [String: Any] = [
+            "name": name, "documents_count": summary.documents, "deleted_count": summary.deleted,
+            "download": Format.collectionPath(name) + ".ndjson", "href": Format.collectionPath(name),
+            "updated": Format.rfc3339(summary.lastUpdate) ?? "",
+            "documents": shown.map { document -> [String: Any] in
+                [
+                    "key": document.key, "deleted": document.deleted, "json": pretty(document.json),
+                    "updated": Format.rfc3339(document.updatedAt) ?? "", "updated_ago": Format.ago(document.updatedAt),
+                ]
+            },
+            "paged": after != nil,
+        ]
+        if documents.count > pageSize, let last = shown.last {
+            values["next"] = Format.collectionPath(name) + "?after=" + percentEncode(last.key)
+        }
+        return try context.site.page("collections-show", title: name, section: "collections", values: values, request: request)
+    }
+
+    private static func download(_ context: CaptureContext, name: String) throws -> Response {
+        guard try summaries(context).contains(where: { $0.name == name }) else {
+            throw HTTPError.notFound("There is no collection \(name).")
+        }
+        let store = context.store
+        let logger = context.site.logger
+        let filename = name.replacingOccurrences(of: "/", with: "-") + ".ndjson"
+        return Response(
+            status: 200,
+            headers: [
+                ("Content-Type", "application/x-ndjson"),
+                ("Content-Disposition", "attachment; filename=\"\(filename)\""),
+                ("Cache-Control", "no-cache"),
+            ],
+            body: .stream { write in
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(1 << 16)
+                do {
+                    try store.forEachDocument(in: name) { document in
+                        buffer.append(contentsOf: document.json)
+                        buffer.append(0x0A)
+                        if buffer.count >= 1 << 16 {
+                            guard write(buffer) else { throw ClientGone() }
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !buffer.isEmpty { _ = write(buffer) }
+                } catch {
+                    if !"\(error)".contains("ClientGone") { logger.error("export of \(name) stopped: \(error)") }
+                }
+            })
+    }
+
+    /// The document as indented JSON with sorted keys (escaped by the template).
+    static func pretty(_ json: Data) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]),
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        else { return String(decoding: json, as: UTF8.self) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+private struct ClientGone: Error {}

@@ -1,0 +1,19 @@
+import Foundation
+import Jobs
+import Logging
+import Store
+
+/// The job runner on its own (`switchboard jobs`), for deployments that keep HTTP and capture
+/// work apart (`serve --no-jobs` then): same database, same secret key, same runner.
+public enum JobsWorker {
+    public static func makeRunner(configuration: Configuration, logger: Logger) throws -> JobRunner {
+        let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
+        let store = try Store(path: configuration.databasePath)
+        return JobRunner(
+            store: store, box: SecretBox(secret: secret),
+            options: JobRunner.Options(
+                concurrency: configuration.jobConcurrency, lease: .seconds(configuration.jobLeaseSeconds),
+                frontBaseURL: configuration.frontBaseURL),
+            logger: logger)
+    }
+}

@@ -1,0 +1,266 @@
+import Capture
+import Foundation
+import Front
+import Logging
+import Store
+import Synchronization
+import Transport
+
+/// Runs queued jobs: claims them from the store with a lease, runs each capture, renews the
+/// lease with a heartbeat that also saves progress and hears cancel requests, and ends the job.
+///
+/// Everything that decides (may this job be claimed? is the lease still ours? what does a
+/// cancel do?) is `JobLife`, applied by the store in one transaction; this type only executes.
+/// Several runners (threads of one process, or processes on one SQLite file) never run one job
+/// twice. A runner that dies leaves a lease that expires; another takes the job up and the
+/// capture engine resumes from its checkpoints.
+public final class JobRunner: Sendable {
+    public struct Options: Sendable {
+        /// Jobs run at once by this runner.
+        public var concurrency: Int
+        /// How long a claim holds without a heartbeat; a job whose runner died waits this long.
+        public var lease: Duration
+        /// How often a running job renews its lease, saves progress and checks for a cancel.
+        public var heartbeat: Duration
+        /// How often an idle slot looks for queued jobs.
+        public var poll: Duration
+        /// Front's API (`FRONT_BASE_URL`).
+        public var frontBaseURL: URL
+
+        public init(
+            concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
+            poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL
+        ) {
+            self.concurrency = max(1, concurrency)
+            self.lease = lease
+            self.heartbeat = heartbeat
+            self.poll = poll
+            self.frontBaseURL = frontBaseURL
+        }
+    }
+
+    public let options: Options
+    private let store: Store
+    private let box: SecretBox
+    private let logger: Logger
+    private let transport: any HTTPTransport
+    /// One rate limiter per capture (a capture is one Front company), shared by its runs.
+    private let limiters = Mutex<[Int64: CompanyRateLimiter]>([:])
+    private let loop = Mutex<Task<Void, Never>?>(nil)
+    private let active = Atomic<Int>(0)
+
+    public init(
+        store: Store, box: SecretBox, options: Options, logger: Logger,
+        transport: any HTTPTransport = URLSessionTransport()
+    ) {
+        self.store = store
+        self.box = box
+        self.options = options
+        self.logger = logger
+        self.transport = transport
+    }
+
+    /// Jobs running in this runner right now.
+    public var running: Int { active.load(ordering: .relaxed) }
+
+    /// Starts claiming and running jobs on a detached task (never on the caller's thread).
+    public func start() {
+        loop.withLock { task in
+            guard task == nil else { return }
+            task = Task.detached { [self] in await run() }
+        }
+        logger.info("job runner started", metadata: ["concurrency": "\(options.concurrency)"])
+    }
+
+    /// Stops: running jobs stop between pages and are handed back as queued (any runner resumes
+    /// them from their checkpoints); returns when they have.
+    public func stop() async {
+        guard let task = loop.withLock({ $0 }) else { return }
+        task.cancel()
+        await task.value
+        logger.info("job runner stopped")
+    }
+
+    /// `stop()` for a thread that may block (after the FastCGI server drained).
+    public func stopBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached { [self] in
+            await stop()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    /// The claim loop; returns once cancelled and every job it started has stopped.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                while active.load(ordering: .sequentiallyConsistent) < options.concurrency, !Task.isCancelled {
+                    let token = UUID().uuidString
+                    let job: JobRecord?
+                    do {
+                        job = try store.claimJob(token: token, leaseFor: options.lease)
+                    } catch {
+                        logger.error("cannot claim jobs: \(error)")
+                        break
+                    }
+                    guard let job else { break }
+                    active.add(1, ordering: .sequentiallyConsistent)
+                    group.addTask { [self] in
+                        await execute(job, token: token)
+                        active.subtract(1, ordering: .sequentiallyConsistent)
+                    }
+                }
+                do {
+                    try await Task.sleep(for: options.poll)
+                } catch {
+                    break
+                }
+            }
+        }
+    }
+
+    // MARK: One job
+
+    private final class Flags: Sendable {
+        let cancelRequested = Atomic<Bool>(false)
+        let lost = Atomic<Bool>(false)
+    }
+
+    private func execute(_ job: JobRecord, token: String) async {
+        var jobLogger = logger
+        jobLogger[metadataKey: "job"] = "\(job.id)"
+        jobLogger[metadataKey: "capture"] = "\(job.captureID)"
+        let log = jobLogger
+        log.info("job claimed", metadata: ["attempt": "\(job.life.attempts)"])
+
+        let config: CaptureConfig
+        do {
+            config = try configuration(for: job)
+        } catch {
+            log.warning("job failed before starting: \(error.message)")
+            _ = try? store.finishJob(jobID: job.id, token: token, outcome: .failed(error.message), bindings: nil)
+            return
+        }
+        let limiter = limiters.withLock { all in
+            if let existing = all[job.captureID] { return existing }
+            let made = CompanyRateLimiter()
+            all[job.captureID] = made
+            return made
+        }
+        let engine = CaptureEngine(
+            config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter)
+        let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings, startDate: config.startDate))
+        let flags = Flags()
+        let run = engine.start()
+
+        let outcome: Result<CaptureSummary, CaptureError> = await withTaskCancellationHandler {
+            let consumer = Task {
+                for await progress in run.progress { tally.withLock { $0.record(progress) } }
+            }
+            let heartbeat = Task { [self] in
+                while true {
+                    do { try await Task.sleep(for: options.heartbeat) } catch { return }
+                    let answer: HeartbeatAnswer
+                    do {
+                        answer = try store.heartbeat(
+                            jobID: job.id, token: token, leaseFor: options.lease, bindings: tally.withLock { $0.bindings() })
+                    } catch {
+                        // A busy or failing database: keep running; the lease lasts a while.
+                        log.warning("heartbeat failed: \(error)")
+                        continue
+                    }
+                    switch answer {
+                    case .keepGoing:
+                        continue
+                    case .cancelRequested:
+                        if !flags.cancelRequested.exchange(true, ordering: .sequentiallyConsistent) {
+                            log.info("cancel requested; stopping between pages")
+                            run.cancel()
+                        }
+                    case .lost:
+                        log.warning("lease lost to another runner; stopping without writing")
+                        flags.lost.store(true, ordering: .sequentiallyConsistent)
+                        run.cancel()
+                        return
+                    }
+                }
+            }
+            let result: Result<CaptureSummary, CaptureError>
+            do throws(CaptureError) {
+                result = .success(try await run.result())
+            } catch {
+                result = .failure(error)
+            }
+            heartbeat.cancel()
+            await consumer.value  // the stream ends with the run: every last update is in
+            await heartbeat.value
+            return result
+        } onCancel: {
+            run.cancel()
+        }
+
+        let bindings = tally.withLock { $0.bindings() }
+        if flags.lost.load(ordering: .sequentiallyConsistent) { return }
+        do {
+            switch outcome {
+            case .success(let summary):
+                try store.finishJob(jobID: job.id, token: token, outcome: .succeeded, bindings: bindings)
+                log.info("job succeeded", metadata: ["requests": "\(summary.requests)", "written": "\(summary.written)"])
+            case .failure(let error):
+                if flags.cancelRequested.load(ordering: .sequentiallyConsistent) {
+                    try store.finishJob(jobID: job.id, token: token, outcome: .cancelled, bindings: bindings)
+                    log.info("job cancelled")
+                } else if case .cancelled = error {
+                    // The runner is stopping: hand the job back to be resumed.
+                    try store.releaseJob(jobID: job.id, token: token, bindings: bindings)
+                    log.info("job handed back for another runner to resume")
+                } else {
+                    try store.finishJob(jobID: job.id, token: token, outcome: .failed(error.description), bindings: bindings)
+                    log.warning("job failed: \(error.description)")
+                }
+            }
+        } catch {
+            log.error("cannot record the end of the job: \(error); its lease will expire and it will be resumed")
+        }
+    }
+
+    /// The capture's configuration with its token opened; a capture that cannot run is a
+    /// failure in words.
+    private func configuration(for job: JobRecord) throws(JobSetupError) -> CaptureConfig {
+        let capture: CaptureRecord?
+        do {
+            capture = try store.capture(id: job.captureID)
+        } catch {
+            throw JobSetupError(message: error.description)
+        }
+        guard let capture else {
+            throw JobSetupError(message: "capture \(job.captureID) no longer exists")
+        }
+        let secret: String
+        do {
+            secret = try box.open(capture.sealedToken)
+        } catch {
+            throw JobSetupError(message: error.description)
+        }
+        guard let token = FrontToken(secret) else {
+            throw JobSetupError(message: "the capture has an empty Front token; create it again with a token")
+        }
+        let bindings = capture.resources.compactMap(FrontResource.init(rawValue:)).map {
+            CaptureBinding(resource: $0, collection: capture.collection(for: $0.rawValue))
+        }
+        guard !bindings.isEmpty else { throw JobSetupError(message: "the capture has no resources to copy") }
+        return CaptureConfig(token: token, startDate: capture.startDate ?? CaptureConfig.defaultStartDate, bindings: bindings)
+    }
+}
+
+/// A value behind a lock, shareable between tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
+
+struct JobSetupError: Error {
+    let message: String
+}

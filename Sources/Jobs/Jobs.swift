@@ -1,1 +1,0 @@
-// Filled in by its issue; see DESIGN.md for this module's job.

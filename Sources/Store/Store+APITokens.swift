@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// A bearer token for `/api/`, as stored: only its SHA-256 (hex) and its last four characters.
+public struct APITokenRecord: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var hint: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+}
+
+extension Store {
+    static func registerAPITokenMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("api-tokens-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_token (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        hint TEXT NOT NULL,
+                        createdAt DOUBLE NOT NULL,
+                        lastUsedAt DOUBLE,
+                        revokedAt DOUBLE
+                    );
+                    """)
+        }
+    }
+
+    /// Saves a new token's hash; the token itself is never stored.
+    public func insertAPIToken(name: String, sha256: String, hint: String, at now: Date = Date()) throws(StoreError)
+        -> APITokenRecord
+    {
+        do {
+            return try pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO api_token (name, sha256, hint, createdAt) VALUES (?, ?, ?, ?)",
+                    arguments: [name, sha256, hint, now.timeIntervalSince1970])
+                return try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
+                    .map(APITokenRecord.init(row:))!
+            }
+        } catch {
+            throw StoreError(path: path, action: "save API token \(name)", underlying: error)
+        }
+    }
+
+    /// Every token, newest first, revoked ones included.
+    public func apiTokens() throws(StoreError) -> [APITokenRecord] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id DESC").map(APITokenRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "list API tokens", underlying: error)
+        }
+    }
+
+    /// The live (not revoked) token with this hash, marked as used now.
+    public func useAPIToken(sha256: String, at now: Date = Date()) throws(StoreError) -> APITokenRecord? {
+        do {
+            return try pool.write { db in
+                guard
+                    let token = try Row.fetchOne(
+                        db, sql: "SELECT * FROM api_token WHERE sha256 = ? AND revokedAt IS NULL", arguments: [sha256]
+                    ).map(APITokenRecord.init(row:))
+                else { return nil }
+                // At most one write a minute per token for the "last used" column.
+                if (token.lastUsedAt.map { now.timeIntervalSince($0) > 60 }) ?? true {
+                    try db.execute(
+                        sql: "UPDATE api_token SET lastUsedAt = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, token.id])
+                }
+                return token
+            }
+        } catch {
+            throw StoreError(path: path, action: "check an API token", underlying: error)
+        }
+    }
+
+    /// Revokes a token; false when there is no live token with this id.
+    @discardableResult
+    public func revokeAPIToken(id: Int64, at now: Date = Date()) throws(StoreError) -> Bool {
+        do {
+            return try pool.write { db in
+                try db.execute(
+                    sql: "UPDATE api_token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
+                    arguments: [now.timeIntervalSince1970, id])
+                return db.changesCount == 1
+            }
+        } catch {
+            throw StoreError(path: path, action: "revoke API token \(id)", underlying: error)
+        }
+    }
+
+    /// How many live tokens there are (`scripts/run` creates one when there are none).
+    public func liveAPITokenCount() throws(StoreError) -> Int {
+        do {
+            return try pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_token WHERE revokedAt IS NULL") ?? 0
+            }
+        } catch {
+            throw StoreError(path: path, action: "count API tokens", underlying: error)
+        }
+    }
+}
+
+extension APITokenRecord {
+    init(row: Row) {
+        id = row["id"]
+        name = row["name"]
+        hint = row["hint"]
+        createdAt = Date(timeIntervalSince1970: row["createdAt"])
+        lastUsedAt = (row["lastUsedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+        revokedAt = (row["revokedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+    }
+}

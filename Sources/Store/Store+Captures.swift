@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+
+/// A saved capture: what to copy from Front and where. The Front token is kept only sealed
+/// (AES-GCM, by the caller); `tokenHint` is its last four characters, all that is ever shown.
+public struct CaptureRecord: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    /// Collections are `prefix/resource` (`acme/channels`).
+    public var prefix: String
+    public var sealedToken: Data
+    public var tokenHint: String
+    /// nil: from the beginning.
+    public var startDate: Date?
+    /// Front resource names, sorted.
+    public var resources: [String]
+    public var createdAt: Date
+    public var createdBy: String?
+
+    public func collection(for resource: String) -> String { "\(prefix)/\(resource)" }
+}
+
+/// A capture to save.
+public struct NewCapture: Sendable {
+    public var name: String
+    public var prefix: String
+    public var sealedToken: Data
+    public var tokenHint: String
+    public var startDate: Date?
+    public var resources: [String]
+    public var createdBy: String?
+
+    public init(
+        name: String, prefix: String, sealedToken: Data, tokenHint: String, startDate: Date?, resources: [String],
+        createdBy: String? = nil
+    ) {
+        self.name = name
+        self.prefix = prefix
+        self.sealedToken = sealedToken
+        self.tokenHint = tokenHint
+        self.startDate = startDate
+        self.resources = resources
+        self.createdBy = createdBy
+    }
+}
+
+extension Store {
+    static func registerCaptureMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("captures-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE capture (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        prefix TEXT NOT NULL UNIQUE,
+                        sealedToken BLOB NOT NULL,
+                        tokenHint TEXT NOT NULL,
+                        startDate DOUBLE,
+                        resources TEXT NOT NULL,
+                        createdAt DOUBLE NOT NULL,
+                        createdBy TEXT
+                    );
+                    """)
+        }
+    }
+
+    /// Saves a capture; a name or collection prefix already taken is `.nameTaken`.
+    public func insertCapture(_ capture: NewCapture, at now: Date = Date()) throws(StoreError) -> CaptureRecord {
+        do {
+            return try pool.write { db in
+                if try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM capture WHERE name = ? OR prefix = ?", arguments: [capture.name, capture.prefix])
+                    == true
+                {
+                    throw StoreError.Conflict.nameTaken
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO capture (name, prefix, sealedToken, tokenHint, startDate, resources, createdAt, createdBy)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        capture.name, capture.prefix, capture.sealedToken, capture.tokenHint,
+                        capture.startDate?.timeIntervalSince1970, capture.resources.sorted().joined(separator: ","),
+                        now.timeIntervalSince1970, capture.createdBy,
+                    ])
+                return try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [db.lastInsertedRowID])
+                    .map(CaptureRecord.init(row:))!
+            }
+        } catch let conflict as StoreError.Conflict {
+            throw StoreError(path: path, action: "save capture \(capture.name)", underlying: conflict)
+        } catch {
+            throw StoreError(path: path, action: "save capture \(capture.name)", underlying: error)
+        }
+    }
+
+    public func captures() throws(StoreError) -> [CaptureRecord] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM capture ORDER BY name COLLATE NOCASE").map(CaptureRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "list captures", underlying: error)
+        }
+    }
+
+    public func capture(id: Int64) throws(StoreError) -> CaptureRecord? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]).map(CaptureRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "read capture \(id)", underlying: error)
+        }
+    }
+}
+
+extension CaptureRecord {
+    init(row: Row) {
+        id = row["id"]
+        name = row["name"]
+        prefix = row["prefix"]
+        sealedToken = row["sealedToken"]
+        tokenHint = row["tokenHint"]
+        startDate = (row["startDate"] as Double?).map(Date.init(timeIntervalSince1970:))
+        resources = (row["resources"] as String).split(separator: ",").map(String.init)
+        createdAt = Date(timeIntervalSince1970: row["createdAt"])
+        createdBy = row["createdBy"]
+    }
+}
+
+extension StoreError {
+    /// A write refused because it would break a rule of the data (not a database failure).
+    public enum Conflict: Error, Sendable, CustomStringConvertible {
+        case nameTaken
+
+        public var description: String {
+            switch self {
+            case .nameTaken: "a capture with this name (or collection prefix) already exists"
+            }
+        }
+    }
+
+    /// True when a capture's name or prefix was already taken.
+    public var isNameTaken: Bool { conflict == .nameTaken }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import GRDB
+
+/// One binding of a job, as the job page and `GET /api/jobs/{id}` show it.
+public struct JobBindingProgress: Sendable, Equatable, Codable {
+    /// The collection written (`acme/channels`).
+    public var name: String
+    public var resource: String
+    public var pages: Int
+    public var documents: Int
+    public var deleted: Int
+    public var requests: Int
+    public var done: Bool
+    /// waiting, running, done, cancelled or failed.
+    public var state: String
+    public var cursor: String?
+    /// 0…1 when it can be told (a cursor time between the start date and now), else nil.
+    public var fraction: Double?
+    public var error: String?
+
+    public init(
+        name: String, resource: String, pages: Int = 0, documents: Int = 0, deleted: Int = 0, requests: Int = 0,
+        done: Bool = false, state: String = "waiting", cursor: String? = nil, fraction: Double? = nil, error: String? = nil
+    ) {
+        self.name = name
+        self.resource = resource
+        self.pages = pages
+        self.documents = documents
+        self.deleted = deleted
+        self.requests = requests
+        self.done = done
+        self.state = state
+        self.cursor = cursor
+        self.fraction = fraction
+        self.error = error
+    }
+}
+
+/// A job as stored: its life (state, lease, timestamps), its capture, and its progress.
+public struct JobRecord: Sendable, Equatable {
+    public var id: Int64
+    public var captureID: Int64
+    public var life: JobLife
+    /// `REMOTE_USER` of whoever started it (nginx `auth_basic`), or the API token's name.
+    public var requestedBy: String?
+    public var bindings: [JobBindingProgress]
+    public var requests: Int { bindings.reduce(0) { $0 + $1.requests } }
+}
+
+/// What `enqueueJob` did.
+public enum EnqueueResult: Sendable, Equatable {
+    case queued(JobRecord)
+    /// The capture already has a queued or running job; no duplicate was made.
+    case alreadyActive(JobRecord)
+}
+
+/// What the lease holder learns from a heartbeat.
+public enum HeartbeatAnswer: Sendable, Equatable {
+    case keepGoing
+    case cancelRequested
+    /// Another runner holds the job now (or it ended): stop without writing anything more.
+    case lost
+}
+
+/// Which jobs to list.
+public struct JobFilter: Sendable, Equatable {
+    public var captureID: Int64?
+    public var states: [JobState]
+    public var limit: Int
+    public var offset: Int
+
+    public init(captureID: Int64? = nil, states: [JobState] = [], limit: Int = 50, offset: Int = 0) {
+        self.captureID = captureID
+        self.states = states
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+extension Store {
+    static func registerJobMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("jobs-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE job (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        captureID INTEGER NOT NULL REFERENCES capture(id),
+                        state TEXT NOT NULL,
+                        createdAt DOUBLE NOT NULL,
+                        startedAt DOUBLE,
+                        finishedAt DOUBLE,
+                        leaseToken TEXT,
+                        leaseExpiresAt DOUBLE,
+                        cancelRequested BOOLEAN NOT NULL DEFAULT 0,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        error TEXT,
+                        requestedBy TEXT,
+                        progress BLOB NOT NULL DEFAULT '[]'
+                    );
+                    CREATE INDEX job_by_capture ON job(captureID, id DESC);
+                    CREATE INDEX job_claimable ON job(state, leaseExpiresAt);
+                    -- One queued-or-running job per capture, whatever the number of processes.
+                    CREATE UNIQUE INDEX job_one_active ON job(captureID) WHERE state IN ('queued', 'running');
+                    """)
+        }
+    }
+
+    /// Queues a job for a capture, unless it already has a queued or running one (answered
+    /// instead). The check and the insert are one transaction, and a unique index backs it.
+    public func enqueueJob(
+        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date = Date()
+    ) throws(StoreError) -> EnqueueResult {
+        do {
+            return try pool.write { db in
+                if let active = try Row.fetchOne(
+                    db, sql: "SELECT * FROM job WHERE captureID = ? AND state IN ('queued', 'running')", arguments: [captureID])
+                {
+                    return .alreadyActive(try JobRecord(row: active))
+                }
+                let life = JobLife(createdAt: now)
+                try db.execute(
+                    sql: "INSERT INTO job (captureID, state, createdAt, requestedBy, progress) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [captureID, life.state.rawValue, now.timeIntervalSince1970, requestedBy, try encode(bindings)])
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [db.lastInsertedRowID])!
+                return .queued(try JobRecord(row: row))
+            }
+        } catch {
+            throw StoreError(path: path, action: "queue a job for capture \(captureID)", underlying: error)
+        }
+    }
+
+    /// Claims the oldest job that is queued or whose lease expired, with `token`, in one write
+    /// transaction (SQLite lets one writer at a time across processes, and the update is also
+    /// conditioned on the row being unchanged). Running jobs whose runner died with a cancel
+    /// pending are ended as cancelled on the way. nil when nothing is claimable.
+    public func claimJob(
+        token: String, leaseFor: Duration, at now: Date = Date(), limit: Int = 1
+    ) throws(StoreError) -> JobRecord? {
+        do {
+            return try pool.write { db -> JobRecord? in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM job
+                        WHERE state = 'queued' OR (state = 'running' AND (leaseExpiresAt IS NULL OR leaseExpiresAt <= ?))
+                        ORDER BY id LIMIT 20
+                        """,
+                    arguments: [now.timeIntervalSince1970])
+                for row in rows {
+                    var job = try JobRecord(row: row)
+                    let before = job.life
+                    guard job.life.isClaimable(at: now) else { continue }
+                    let result = try job.life.claim(token: token, now: now, leaseFor: leaseFor)
+                    guard try Self.save(job, replacing: before, db: db) else { continue }
+                    if result == .claimed { return job }
+                }
+                return nil
+            }
+        } catch {
+            throw StoreError(path: path, action: "claim a job", underlying: error)
+        }
+    }
+
+    /// The holder renews its lease and saves progress; answers whether to go on.
+    public func heartbeat(
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date = Date()
+    ) throws(StoreError) -> HeartbeatAnswer {
+        try update(jobID, action: "renew the lease of job \(jobID)") { job in
+            let cancel = try job.life.heartbeat(token: token, now: now, leaseFor: leaseFor)
+            if let bindings { job.bindings = bindings }
+            return cancel ? .cancelRequested : .keepGoing
+        } lost: {
+            .lost
+        }
+    }
+
+    /// The holder ends the job. False when it no longer held it (nothing was written).
+    @discardableResult
+    public func finishJob(
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date = Date()
+    ) throws(StoreError) -> Bool {
+        try update(jobID, action: "finish job \(jobID)") { job in
+            try job.life.finish(outcome, token: token, now: now)
+            if let bindings { job.bindings = bindings }
+            return true
+        } lost: {
+            false
+        }
+    }
+
+    /// The holder hands the job back unfinished (graceful stop): queued again for any runner.
+    @discardableResult
+    public func releaseJob(jobID: Int64, token: String, bindings: [JobBindingProgress]?) throws(StoreError) -> Bool {
+        try update(jobID, action: "release job \(jobID)") { job in
+            try job.life.release(token: token)
+            if let bindings { job.bindings = bindings }
+            return true
+        } lost: {
+            false
+        }
+    }
+
+    /// Asks a job to stop. nil when there is no such job.
+    public func requestCancel(jobID: Int64, at now: Date = Date()) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+        do {
+            return try pool.write { db -> (JobRecord, JobLife.CancelResult)? in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [jobID]) else {
+                    return nil
+                }
+                var job = try JobRecord(row: row)
+                let before = job.life
+                let result = job.life.requestCancel(now: now)
+                if job.life != before { _ = try Self.save(job, replacing: before, db: db) }
+                return (job, result)
+            }
+        } catch {
+            throw StoreError(path: path, action: "cancel job \(jobID)", underlying: error)
+        }
+    }
+
+    // MARK: Reads
+
+    public func job(id: Int64) throws(StoreError) -> JobRecord? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map(JobRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "read job \(id)", underlying: error)
+        }
+    }
+
+    /// Jobs, newest first.
+    public func jobs(_ filter: JobFilter = JobFilter()) throws(StoreError) -> [JobRecord] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let captureID = filter.captureID {
+            conditions.append("captureID = ?")
+            arguments.append(captureID)
+        }
+        if !filter.states.isEmpty {
+            conditions.append("state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += filter.states.map(\.rawValue)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [filter.limit, filter.offset]
+        do {
+            return try pool.read { [arguments] db in
+                try Row.fetchAll(
+                    db, sql: "SELECT * FROM job \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?",
+                    arguments: StatementArguments(arguments)
+                ).map(JobRecord.init(row:))
+            }
+        } catch {
+            throw StoreError(path: path, action: "list jobs", underlying: error)
+        }
+    }
+
+    /// The newest job of every capture that has one, by capture id.
+    public func latestJobs() throws(StoreError) -> [Int64: JobRecord] {
+        do {
+            return try pool.read { db in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM job WHERE id IN (SELECT MAX(id) FROM job GROUP BY captureID)")
+                var out: [Int64: JobRecord] = [:]
+                for row in rows {
+                    let job = try JobRecord(row: row)
+                    out[job.captureID] = job
+                }
+                return out
+            }
+        } catch {
+            throw StoreError(path: path, action: "list jobs", underlying: error)
+        }
+    }
+
+    /// How many jobs are in each state (every state present, zeros included).
+    public func jobCounts() throws(StoreError) -> [JobState: Int] {
+        do {
+            return try pool.read { db in
+                var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+                    if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
+                }
+                return counts
+            }
+        } catch {
+            throw StoreError(path: path, action: "count jobs", underlying: error)
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Loads a job, lets `change` move it (a `JobTransitionError` means the caller lost it),
+    /// and saves it only if the row is still as loaded.
+    private func update<T>(
+        _ jobID: Int64, action: String, _ change: @escaping (inout JobRecord) throws -> T, lost: @escaping () -> T
+    ) throws(StoreError) -> T {
+        do {
+            return try pool.write { db -> T in
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [jobID]) else {
+                    return lost()
+                }
+                var job = try JobRecord(row: row)
+                let before = job.life
+                let answer: T
+                do {
+                    answer = try change(&job)
+                } catch is JobTransitionError {
+                    return lost()
+                }
+                guard try Self.save(job, replacing: before, db: db) else { return lost() }
+                return answer
+            }
+        } catch {
+            throw StoreError(path: path, action: action, underlying: error)
+        }
+    }
+
+    /// Writes a job back, only if its row still holds `before`'s state and lease (a compare and
+    /// swap on top of the write transaction). False when it had changed.
+    private static func save(_ job: JobRecord, replacing before: JobLife, db: Database) throws -> Bool {
+        let life = job.life
+        try db.execute(
+            sql: """
+                UPDATE job SET state = ?, startedAt = ?, finishedAt = ?, leaseToken = ?, leaseExpiresAt = ?,
+                    cancelRequested = ?, attempts = ?, error = ?, progress = ?
+                WHERE id = ? AND state = ? AND leaseToken IS ?
+                """,
+            arguments: [
+                life.state.rawValue, life.startedAt?.timeIntervalSince1970, life.finishedAt?.timeIntervalSince1970,
+                life.lease?.token, life.lease?.expiresAt.timeIntervalSince1970, life.cancelRequested, life.attempts,
+                life.error, try encode(job.bindings), job.id, before.state.rawValue, before.lease?.token,
+            ])
+        return db.changesCount == 1
+    }
+}
+
+private func encode(_ bindings: [JobBindingProgress]) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return try encoder.encode(bindings)
+}
+
+extension JobRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        captureID = row["captureID"]
+        let token: String? = row["leaseToken"]
+        let expires: Double? = row["leaseExpiresAt"]
+        life = JobLife(
+            state: JobState(rawValue: row["state"]) ?? .failed,
+            createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+            startedAt: (row["startedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            finishedAt: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lease: token.map { JobLease(token: $0, expiresAt: Date(timeIntervalSince1970: expires ?? 0)) },
+            cancelRequested: row["cancelRequested"], attempts: row["attempts"], error: row["error"])
+        requestedBy = row["requestedBy"]
+        let data: Data = row["progress"] ?? Data("[]".utf8)
+        bindings = (try? JSONDecoder().decode([JobBindingProgress].self, from: data)) ?? []
+    }
+}
