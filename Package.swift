@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "Capture", "Store",
+                "App", "FastCGI", "Sandbox", "Capture", "Front", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -70,5 +70,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
+            swiftSettings: swiftSettings),
     ]
 )

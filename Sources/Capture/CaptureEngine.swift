@@ -113,7 +113,10 @@ public struct CaptureEngine: Sendable {
                         }
                     }
                 }
-                try await group.waitForAll()
+                // Not `waitForAll()`: it waits for every task before rethrowing, so a bad token
+                // would still send one request per binding, each paced by the limiter. `next()`
+                // rethrows at once, and leaving the group cancels the rest.
+                while try await group.next() != nil {}
             }
         } catch let error as CaptureError {
             if case .cancelled = error {
