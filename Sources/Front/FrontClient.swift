@@ -62,6 +62,7 @@ public struct RetryPolicy: Sendable {
 
 /// Front Core API client for lists: Bearer auth, the company's rate limits, bounded retries,
 /// typed errors. It executes what `RateLimiter` and `Pager` decide; it decides nothing itself.
+/// Cancellation is honoured while waiting, never mid-request (see `uncancelled`).
 public struct FrontClient: Sendable {
     public static let defaultBaseURL = URL(string: "https://api2.frontapp.com")!
 
