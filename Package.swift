@@ -62,6 +62,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "App", "FastCGI", "Sandbox", "Capture", "Store", "Jobs",
+                "App", "FastCGI", "Sandbox", "Capture", "Front", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -80,5 +81,8 @@ let package = Package(
             name: "JobsTests", dependencies: ["Jobs", "Store", "Capture", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -19,9 +19,7 @@ struct CaptureContext: Sendable {
     func makeRunner(logger: Logger) -> JobRunner {
         JobRunner(
             store: store, box: box,
-            options: JobRunner.Options(
-                concurrency: configuration.jobConcurrency, lease: .seconds(configuration.jobLeaseSeconds),
-                frontBaseURL: configuration.frontBaseURL),
+            options: configuration.jobRunnerOptions,
             logger: logger)
     }
 

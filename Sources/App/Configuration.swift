@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 
 /// Everything the worker reads from its environment (and a few command-line overrides), read
 /// once at start-up. Secrets stay in here and are never rendered, logged or returned.
@@ -25,6 +26,15 @@ public struct Configuration: Sendable {
 
     public static let version = "0.1.0"
 
+    /// Front's rate-limit minute in seconds (`FRONT_MINUTE_SECONDS`, set by the sandbox when it shortens it).
+    public var frontMinute: Double = 60
+
+    /// How the job runner runs, from the settings above.
+    public var jobRunnerOptions: JobRunner.Options {
+        JobRunner.Options(
+            concurrency: jobConcurrency, lease: .seconds(jobLeaseSeconds), frontBaseURL: frontBaseURL, frontMinute: frontMinute)
+    }
+
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil) {
         let port = environment["PORT"] ?? "8080"
         self.templatesDirectory = templatesDirectory ?? environment["SWITCHBOARD_TEMPLATES"] ?? "templates"
@@ -35,6 +45,7 @@ public struct Configuration: Sendable {
         self.sandbox = environment["SWITCHBOARD_SANDBOX"] == "1"
         self.version = Self.version
         self.fivetran = FivetranSettings(environment: environment)
+        if let minute = environment["FRONT_MINUTE_SECONDS"].flatMap(Double.init), minute > 0 { self.frontMinute = minute }
         self.apiTokens = (environment["SWITCHBOARD_API_TOKENS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.frontBaseURL = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }

@@ -11,9 +11,7 @@ public enum JobsWorker {
         let store = try Store(path: configuration.databasePath)
         return JobRunner(
             store: store, box: SecretBox(secret: secret),
-            options: JobRunner.Options(
-                concurrency: configuration.jobConcurrency, lease: .seconds(configuration.jobLeaseSeconds),
-                frontBaseURL: configuration.frontBaseURL),
+            options: configuration.jobRunnerOptions,
             logger: logger)
     }
 }

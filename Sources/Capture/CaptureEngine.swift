@@ -7,8 +7,10 @@ import Transport
 /// limiter), each page committed with its checkpoint. It only executes what the cursor values
 /// (`SnapshotSweep`, `IncrementalCursor`, `EventFeed`, `ConversationWindows`) decide.
 ///
-/// Cancel the task running `run` to stop: each binding stops between pages, leaving its last
-/// committed checkpoint, and the next run goes on from there.
+/// Cancel the task running `run` to stop: each binding stops between pages (a request already
+/// sent is let finish), leaving its last committed checkpoint, and the next run goes on from
+/// there. A token Front refuses (401, 403) stops every binding at once; any other failure stops
+/// only its binding. See docs/captures.md for the whole picture.
 public struct CaptureEngine: Sendable {
     /// Search results lag behind activity; the backfill stops this far before "now" and
     /// following events starts there.
@@ -113,7 +115,10 @@ public struct CaptureEngine: Sendable {
                         }
                     }
                 }
-                try await group.waitForAll()
+                // Not `waitForAll()`: it waits for every task before rethrowing, so a bad token
+                // would still send one request per binding, each paced by the limiter. `next()`
+                // rethrows at once, and leaving the group cancels the rest.
+                while try await group.next() != nil {}
             }
         } catch let error as CaptureError {
             if case .cancelled = error {

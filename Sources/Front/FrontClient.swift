@@ -24,8 +24,9 @@ public struct FrontClock: Sendable {
 public actor CompanyRateLimiter {
     private var state: RateLimiter
 
-    public init(limit: Int = RateLimiter.assumedLimit) {
-        state = RateLimiter(limit: limit)
+    /// `minute`: see `RateLimiter.minute` (60 unless a stand-in shortens it).
+    public init(limit: Int = RateLimiter.assumedLimit, minute: Double = RateLimiter.window) {
+        state = RateLimiter(limit: limit, minute: minute)
     }
 
     func reserve(_ route: RouteClass, now: Double) -> Double { state.reserve(route, now: now) }
@@ -33,6 +34,7 @@ public actor CompanyRateLimiter {
         state.record(status: status, headers: headers, route: route, now: now)
     }
     func abandon() { state.abandon() }
+    func blocked(_ route: RouteClass, now: Double) -> Double { state.blocked(route, now: now) }
     /// A copy of the current state, for progress displays and tests.
     public var snapshot: RateLimiter { state }
 }
@@ -60,6 +62,7 @@ public struct RetryPolicy: Sendable {
 
 /// Front Core API client for lists: Bearer auth, the company's rate limits, bounded retries,
 /// typed errors. It executes what `RateLimiter` and `Pager` decide; it decides nothing itself.
+/// Cancellation is honoured while waiting, never mid-request (see `uncancelled`).
 public struct FrontClient: Sendable {
     public static let defaultBaseURL = URL(string: "https://api2.frontapp.com")!
 
@@ -116,6 +119,10 @@ public struct FrontClient: Sendable {
             let wait = await limiter.reserve(routeClass, now: clock.now())
             do {
                 try await clock.sleep(wait)
+                // A 429 that came in while this one waited holds it too: retry-after is exact.
+                while case let more = await limiter.blocked(routeClass, now: clock.now()), more > 0 {
+                    try await clock.sleep(more)
+                }
             } catch {
                 await limiter.abandon()
                 throw .cancelled
@@ -126,7 +133,7 @@ public struct FrontClient: Sendable {
             requests += 1
             let response: HTTPResponse
             do {
-                response = try await transport.send(request)
+                response = try await Self.uncancelled(request, on: transport)
             } catch {
                 await limiter.abandon()
                 if Task.isCancelled { throw .cancelled }
@@ -163,6 +170,23 @@ public struct FrontClient: Sendable {
             default:
                 throw .rejected(route: route, status: response.status, message: Self.errorMessage(response))
             }
+        }
+    }
+
+    /// Sends without passing the caller's cancellation on: on Linux, a URLSession request whose
+    /// task is cancelled mid-flight may never complete (seen with swift-corelibs-foundation), which
+    /// would hang a cancelled capture. An answer takes at most the request's timeout; the caller
+    /// notices the cancellation right after and stops before the next page.
+    static func uncancelled(_ request: HTTPRequest, on transport: any HTTPTransport) async throws(TransportError)
+        -> HTTPResponse
+    {
+        let sending = Task { () async throws(TransportError) -> HTTPResponse in try await transport.send(request) }
+        do {
+            return try await sending.value
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw .connectionFailed(request.url, String(describing: error))
         }
     }
 

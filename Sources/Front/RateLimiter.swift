@@ -71,6 +71,10 @@ public struct RateLimiter: Sendable, Equatable {
     public static let searchShare: Double = 0.4
     public static let burstPerSecond: Double = 5
 
+    /// Seconds in the company's rate-limit minute: 60 against Front. Only a stand-in that
+    /// shortens its minute (the sandbox, for benchmarks) needs another value; the burst "second"
+    /// and the search share scale with it.
+    public let minute: Double
     public private(set) var limit: Int
     /// What the company may still send in the current window, minus what we sent since.
     public private(set) var remaining: Int
@@ -85,7 +89,8 @@ public struct RateLimiter: Sendable, Equatable {
     private var blockedUntil: Double = 0
     private var resourceBlockedUntil: [String: Double] = [:]
 
-    public init(limit: Int = RateLimiter.assumedLimit) {
+    public init(limit: Int = RateLimiter.assumedLimit, minute: Double = RateLimiter.window) {
+        self.minute = minute > 0 ? minute : Self.window
         self.limit = limit
         self.remaining = limit
     }
@@ -99,14 +104,14 @@ public struct RateLimiter: Sendable, Equatable {
         if let reset = resetAt, at >= reset {
             // The window we knew of is over: a fresh one until Front says otherwise.
             var next = reset
-            while next <= at { next += Self.window }
+            while next <= at { next += minute }
             resetAt = next
             remaining = max(0, limit - inFlight)
         }
         if remaining <= 0, let reset = resetAt {
             at = max(at, reset)
             var next = reset
-            while next <= at { next += Self.window }
+            while next <= at { next += minute }
             resetAt = next
             remaining = max(0, limit - inFlight)
         }
@@ -121,11 +126,11 @@ public struct RateLimiter: Sendable, Equatable {
         } else if let reset = resetAt {
             spacing = reset - companyAt
         } else {
-            spacing = Self.window / Double(max(limit, 1))
+            spacing = minute / Double(max(limit, 1))
         }
         nextCompanySlot = companyAt + max(0, spacing)
         lastCompanySlot = companyAt
-        nextResourceSlot[route.resource] = at + 1 / Self.burstPerSecond
+        nextResourceSlot[route.resource] = at + minute / Self.window / Self.burstPerSecond
         if route.isSearch {
             nextSearchSlot = at + searchSpacing
             lastSearchSlot = at
@@ -147,7 +152,7 @@ public struct RateLimiter: Sendable, Equatable {
             if let reset = resetAt, reset > last {
                 nextCompanySlot = last + (reset - last) / Double(remaining + 1)
             } else {
-                nextCompanySlot = last + Self.window / Double(max(limit, 1))
+                nextCompanySlot = last + minute / Double(max(limit, 1))
             }
         }
         if let last = lastSearchSlot { nextSearchSlot = last + searchSpacing }
@@ -165,7 +170,14 @@ public struct RateLimiter: Sendable, Equatable {
         }
     }
 
-    private var searchSpacing: Double { Self.window / (Self.searchShare * Double(max(limit, 1))) }
+    /// Seconds a request that already holds a slot must still wait, because a 429 that arrived
+    /// after it was reserved blocks its route until then (0: send it). Reserved slots are not
+    /// taken back; this only keeps them from going out inside the `retry-after` of a later 429.
+    public func blocked(_ route: RouteClass, now: Double) -> Double {
+        max(0, max(blockedUntil, resourceBlockedUntil[route.resource] ?? 0) - now)
+    }
+
+    private var searchSpacing: Double { minute / (Self.searchShare * Double(max(limit, 1))) }
 
     /// A reserved request that got no answer (connection failure, cancellation).
     public mutating func abandon() {

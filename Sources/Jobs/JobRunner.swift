@@ -26,11 +26,15 @@ public final class JobRunner: Sendable {
         public var poll: Duration
         /// Front's API (`FRONT_BASE_URL`).
         public var frontBaseURL: URL
+        /// Length of Front's rate-limit minute in seconds: 60, or shorter against a sandbox that
+        /// shortens it (`FRONT_MINUTE_SECONDS`).
+        public var frontMinute: Double
 
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
-            poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL
+            poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL, frontMinute: Double = 60
         ) {
+            self.frontMinute = frontMinute
             self.concurrency = max(1, concurrency)
             self.lease = lease
             self.heartbeat = heartbeat
@@ -144,7 +148,7 @@ public final class JobRunner: Sendable {
         }
         let limiter = limiters.withLock { all in
             if let existing = all[job.captureID] { return existing }
-            let made = CompanyRateLimiter()
+            let made = CompanyRateLimiter(minute: options.frontMinute)
             all[job.captureID] = made
             return made
         }

@@ -12,7 +12,7 @@ struct SandboxCommand: AsyncParsableCommand {
         discussion: """
             Both listen on 127.0.0.1. With --env-file, writes the variables that point the app at them \
             (FIVETRAN_BASE_URL, FIVETRAN_API_KEY, FIVETRAN_API_SECRET, FIVETRAN_GROUP_ID, FIVETRAN_CARD_HOST, \
-            FRONT_BASE_URL, FRONT_API_TOKEN, SWITCHBOARD_SANDBOX) once both answer.
+            FRONT_BASE_URL, FRONT_API_TOKEN, FRONT_MINUTE_SECONDS, SWITCHBOARD_SANDBOX) once both answer.
             """)
 
     @Option(help: "Port of the Fivetran stand-in (0: any free port).")
@@ -68,6 +68,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 FIVETRAN_CARD_HOST=127.0.0.1
                 FRONT_BASE_URL=\(frontURL)
                 FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")
+                FRONT_MINUTE_SECONDS=\(minuteSeconds)
                 SWITCHBOARD_SANDBOX=1
 
                 """

@@ -106,4 +106,29 @@ import Testing
         #expect(RouteClass(path: "/conversations/search/after:1 before:2") == RouteClass(resource: "conversations", isSearch: true))
         #expect(RouteClass(path: "/events") == RouteClass(resource: "events"))
     }
+
+    @Test func aSlotReservedBeforeA429WaitsOutItsRetryAfter() {
+        var limiter = RateLimiter()
+        _ = limiter.reserve(events, now: 1000)
+        answered(&limiter, events, remaining: 90, reset: 1060, now: 1000)
+        let early = limiter.reserve(contacts, now: 1000)
+        #expect(early < 1)
+        #expect(limiter.blocked(contacts, now: 1000 + early) == 0)
+        // The events request that went first is answered 429 before the contacts one is sent.
+        limiter.record(
+            status: 429, headers: RateLimitHeaders(remaining: 0, retryAfter: 5), route: events, now: 1000.1)
+        #expect(abs(limiter.blocked(contacts, now: 1000 + early) - (5.1 - early)) < 0.001)
+        #expect(limiter.blocked(contacts, now: 1005.1) == 0)
+    }
+
+    @Test func aShortenedMinuteScalesBurstAndSearchSpacing() {
+        var limiter = RateLimiter(limit: 100, minute: 6)
+        _ = limiter.reserve(search, now: 1000)
+        answered(&limiter, search, remaining: 1000, reset: 1006, now: 1000)
+        // Search: 40 of 100 per 6 s, one every 0.15 s (not every 1.5 s of a real minute).
+        #expect(abs(limiter.reserve(search, now: 1000) - 0.15) < 0.001)
+        // Bursts: 5 per tenth of a second for one resource.
+        let first = limiter.reserve(events, now: 1000)
+        #expect(abs(limiter.reserve(events, now: 1000) - first - 0.02) < 0.001)
+    }
 }
