@@ -72,7 +72,7 @@ struct CaptureJobTests {
         }
         let worker = try #require(env.stack.worker)
         kill(worker.processIdentifier, SIGKILL)
-        worker.waitUntilExit()
+        Stack.terminate(worker)  // waits until the pid is gone
         try? FileManager.default.removeItem(atPath: env.stack.socket)
         try env.stack.startWorker()
         try await env.clearFaults()
@@ -242,24 +242,14 @@ final class CaptureEnvironment: @unchecked Sendable {
     }
 
     static func start(extra: [String: String] = [:]) async throws -> CaptureEnvironment {
-        let stack = try Stack(environment: ["SWITCHBOARD_API_TOKENS": CaptureJobTests.apiToken].merging(extra) { $1 })
-        let envFile = stack.folder.appendingPathComponent("sandbox.env").path
+        let stack = try Stack(
+            environment: ["SWITCHBOARD_API_TOKENS": CaptureJobTests.apiToken].merging(extra) { $1 },
+            sandbox: ["--conversations", "30", "--events-per-conversation", "3", "--contacts", "60", "--rate-limit", "6000",
+                      "--no-burst"])
         do {
-            _ = try stack.launchExtra(
-                Stack.binary,
-                ["sandbox", "--env-file", envFile, "--conversations", "30", "--events-per-conversation", "3",
-                 "--contacts", "60", "--rate-limit", "6000", "--no-burst"],
-                log: stack.folder.appendingPathComponent("sandbox.log").path)
-            try await waitUntil("the sandbox wrote \(envFile)") { FileManager.default.fileExists(atPath: envFile) }
-            var variables: [String: String] = [:]
-            for line in try String(contentsOfFile: envFile, encoding: .utf8).split(separator: "\n") {
-                guard let eq = line.firstIndex(of: "=") else { continue }
-                variables[String(line[..<eq])] = String(line[line.index(after: eq)...])
-            }
-            stack.environment.merge(variables) { $1 }
             try await stack.start()
             let env = CaptureEnvironment(
-                stack: stack, frontBaseURL: variables["FRONT_BASE_URL"]!, frontToken: variables["FRONT_API_TOKEN"]!)
+                stack: stack, frontBaseURL: stack.frontURL, frontToken: stack.environment["FRONT_API_TOKEN"]!)
             let form = try await stack.get("/captures/new")
             env.csrf = try #require(cookieValue(form.header("Set-Cookie"), name: "sb_csrf"))
             env.cookie = "sb_csrf=\(env.csrf)"

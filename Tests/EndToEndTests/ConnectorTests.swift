@@ -62,8 +62,7 @@ struct ConnectorTests {
         #expect(list.text.contains("<code>marketing_eu</code>"))
 
         // The display name is kept in SQLite: a restarted worker still shows it.
-        stack.worker?.terminate()
-        stack.worker?.waitUntilExit()
+        if let worker = stack.worker { Stack.terminate(worker) }
         try stack.startWorker()
         #expect(try await stack.get("/connectors").text.contains("<strong>Marketing &lt;EU&gt;</strong>"))
 

@@ -36,7 +36,7 @@ struct ListenTests {
         defer { stack.stop() }
         let port = try freePort()
         let process = try worker(stack, ["--listen", "127.0.0.1:\(port)"])
-        defer { process.terminate(); process.waitUntilExit() }
+        defer { Stack.terminate(process) }
         var reply = ""
         try await waitUntil("the worker answers on \(port)") {
             reply = (try? fastCGIGet("127.0.0.1:\(port)", path: "/healthz")) ?? ""
@@ -62,7 +62,7 @@ struct ListenTests {
         #expect(bound == 0)
         #expect(listen(fd, 16) == 0)
         let process = try worker(stack, [], stdin: FileHandle(fileDescriptor: fd, closeOnDealloc: true))
-        defer { process.terminate(); process.waitUntilExit() }
+        defer { Stack.terminate(process) }
         var reply = ""
         try await waitUntil("the worker answers on the inherited socket") {
             reply = (try? fastCGIGet(path, path: "/healthz")) ?? ""

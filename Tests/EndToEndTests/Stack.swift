@@ -130,11 +130,26 @@ final class Stack: @unchecked Sendable {
 
     /// SIGTERM everything this stack started and wait for it; the temp folder goes too.
     func stop() {
-        for process in [nginx, worker, sandbox].compactMap({ $0 }) + extraProcesses where process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        for process in [nginx, worker, sandbox].compactMap({ $0 }) + extraProcesses {
+            Self.terminate(process)
         }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// SIGTERM, then wait until the pid is gone (SIGKILL after `deadline`). Polls the pid itself:
+    /// Foundation's `waitUntilExit` was seen to hang on Linux after the child had been reaped.
+    static func terminate(_ process: Process, deadline: TimeInterval = 20) {
+        let pid = process.processIdentifier
+        guard pid > 0, process.isRunning else { return }
+        kill(pid, SIGTERM)
+        let end = Date().addingTimeInterval(deadline)
+        while process.isRunning && kill(pid, 0) == 0 {
+            if Date() > end {
+                kill(pid, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
     }
 
     private func launch(_ path: String, _ arguments: [String], log: String) throws -> Process {
