@@ -32,12 +32,7 @@ import Testing
             ["sandbox", "--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
              "--rate-limit", "6000", "--minute-seconds", "6", "--no-burst", "--env-file", envFile],
             output: folder.appendingPathComponent("sandbox.log"))
-        defer {
-            if sandbox.isRunning {
-                sandbox.terminate()
-                sandbox.waitUntilExit()
-            }
-        }
+        defer { terminateAndWait(sandbox) }
         let env = try await sandboxEnvironment(envFile, sandbox: sandbox)
         let base = try #require(env["FRONT_BASE_URL"])
         let token = try #require(env["FRONT_API_TOKEN"])
@@ -120,7 +115,7 @@ import Testing
         }
         let killedMidway = victim.isRunning
         kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
+        terminateAndWait(victim)
         try await sendJSON("DELETE", base + "/_sandbox/faults", nil)
         let victimLog = (try? String(contentsOf: folder.appendingPathComponent("killed.log"), encoding: .utf8)) ?? ""
         #expect(killedMidway, "the capture ended (status \(victim.terminationStatus)) after \(sent) requests: \(victimLog.suffix(600))")
@@ -209,5 +204,21 @@ import Testing
     private func getJSON(_ url: String) async throws -> [String: Any] {
         let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+}
+
+/// SIGTERM, then wait until the pid is gone (SIGKILL after 20 s). Polls the pid itself:
+/// Foundation's `waitUntilExit` was seen to hang on Linux after the child had been reaped.
+func terminateAndWait(_ process: Process) {
+    let pid = process.processIdentifier
+    guard pid > 0, process.isRunning else { return }
+    kill(pid, SIGTERM)
+    let end = Date().addingTimeInterval(20)
+    while process.isRunning && kill(pid, 0) == 0 {
+        if Date() > end {
+            kill(pid, SIGKILL)
+            break
+        }
+        Thread.sleep(forTimeInterval: 0.02)
     }
 }
