@@ -61,8 +61,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "Capture", "Store", "Jobs",
-                "App", "FastCGI", "Sandbox", "Capture", "Front", "Store",
+                "App", "FastCGI", "Sandbox", "Capture", "Front", "Store", "Jobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -98,7 +98,7 @@ import Transport
         let expected = try snapshot(reference)
         let total = harness.stats()["total"]!
 
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         let store = try harness.store("killed")
         var kills = 0
         for _ in 0..<3 {

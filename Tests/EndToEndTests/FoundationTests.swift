@@ -121,19 +121,13 @@ struct FoundationTests {
         #expect(reply.text.contains("over the limit of 1 MiB"))
 
         // Straight to the worker over FastCGI, past nginx (Debian's cgi-fcgi).
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
-        process.arguments = ["-bind", "-connect", stack.socket]
-        process.environment = [
-            "REQUEST_METHOD": "POST", "SCRIPT_NAME": "/connectors", "CONTENT_LENGTH": "\(2 << 20)",
-            "CONTENT_TYPE": "application/x-www-form-urlencoded", "HTTP_ACCEPT": "application/json",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try runProgram(
+            "/usr/bin/cgi-fcgi", ["-bind", "-connect", stack.socket],
+            environment: [
+                "REQUEST_METHOD": "POST", "SCRIPT_NAME": "/connectors", "CONTENT_LENGTH": "\(2 << 20)",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded", "HTTP_ACCEPT": "application/json",
+            ]
+        ).output
         #expect(text.hasPrefix("Status: 413"))
         #expect(text.contains("Content-Type: application/json"))
     }
@@ -189,13 +183,5 @@ struct FoundationTests {
 
 /// Runs curl (a package `make test` installs) and answers what it printed.
 func curl(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try runProgram("/usr/bin/curl", arguments).output
 }

@@ -6,17 +6,7 @@ import Testing
 struct ListenTests {
     /// Sends one GET over FastCGI to `address` (a socket path or HOST:PORT) and answers the output.
     func fastCGIGet(_ address: String, path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
-        process.arguments = ["-bind", "-connect", address]
-        process.environment = ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runProgram("/usr/bin/cgi-fcgi", ["-bind", "-connect", address], environment: ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]).output
     }
 
     func worker(_ stack: Stack, _ arguments: [String], stdin: FileHandle? = nil) throws -> Process {

@@ -58,9 +58,9 @@ final class Stack: @unchecked Sendable {
     func start(threads: Int = 4) async throws {
         if let sandboxArguments { try await startSandbox(sandboxArguments) }
         try startWorker(threads: threads)
-        let render = try run(Self.root.appendingPathComponent("scripts/render-nginx").path,
-                             ["\(port)", socket, folder.appendingPathComponent("nginx").path])
-        guard render == 0 else { throw StackError("render-nginx failed") }
+        let render = try runProgram(
+            Self.root.appendingPathComponent("scripts/render-nginx").path, ["\(port)", socket, folder.appendingPathComponent("nginx").path])
+        guard render.status == 0 else { throw StackError("render-nginx failed") }
         let nginxFolder = folder.appendingPathComponent("nginx").path
         nginx = try launch(
             "/usr/sbin/nginx", ["-p", nginxFolder, "-c", nginxFolder + "/nginx.conf", "-e", nginxFolder + "/error.log"],
@@ -158,7 +158,7 @@ final class Stack: @unchecked Sendable {
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = folder
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
@@ -167,15 +167,6 @@ final class Stack: @unchecked Sendable {
         return process
     }
 
-    private func run(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 
     // MARK: HTTP, as a browser without JavaScript would
 
@@ -242,6 +233,24 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 struct StackError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Runs a program to its end (curl, cgi-fcgi, chromium, a script) and answers its exit status
+/// and what it printed on standard output.
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// A loopback port nobody listens on right now.

@@ -135,18 +135,6 @@ enum FivetranTime {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a seed always gives the same data.
-struct FivetranSeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The seeded connections: services from the catalog, mixed states, creation dates spread over
 /// six months before a fixed day, so every run with one seed serves the same bytes.
@@ -165,7 +153,7 @@ enum FivetranSeed {
     static let reference = Date(timeIntervalSince1970: 1_748_736_000)
 
     static func connections(count: Int, groupID: String, catalog: FivetranCatalog, seed: UInt64) -> [FivetranConnectionRecord] {
-        var random = FivetranSeededRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         var used = Set<String>()
         var records: [FivetranConnectionRecord] = []
         records.reserveCapacity(count)

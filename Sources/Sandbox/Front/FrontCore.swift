@@ -254,7 +254,7 @@ final class FrontCore: Sendable {
     /// A fresh opaque token (deterministic for a seed, unguessable enough for a sandbox).
     func issueToken(_ cursor: FrontStoredCursor, state: inout FrontState) -> String {
         state.tokenCounter += 1
-        var rng = FrontRNG(seed: options.seed &+ state.tokenCounter &* 0x2545_F491_4F6C_DD1D)
+        var rng = SeededRandom.front(seed: options.seed &+ state.tokenCounter &* 0x2545_F491_4F6C_DD1D)
         let token = String(rng.next(), radix: 36) + FrontBase36.encode(Int(state.tokenCounter))
         if state.cursors.count >= 500_000 { state.cursors.removeAll(keepingCapacity: true) }
         state.cursors[token] = cursor
