@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     /// Worker threads that may wait on a live Fivetran call at once (`SWITCHBOARD_FIVETRAN_CALLS`,
     /// default 4); keep it below `serve --threads` so pages that need no call always get a thread.
     public var fivetranLiveCalls: Int
+    /// Restarts of the worker before this process, as its supervisor counts them
+    /// (`SWITCHBOARD_WORKER_RESTARTS`), exported on `/metrics`.
+    public var workerRestarts: Int
 
     public static let version = "0.1.0"
 
@@ -64,6 +67,7 @@ public struct Configuration: Sendable {
         self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
         self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
         self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
+        self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
     }
 }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Transport
 
@@ -136,6 +137,14 @@ public struct FivetranClient: Sendable {
         var idempotent = true
         /// For messages and logs: method and path, never the query or the host.
         var name: String { "\(method) \(path)" }
+        /// For metrics: the path with ids replaced by `{id}` (few distinct values).
+        var metricName: String {
+            let segments = path.split(separator: "/").map { segment -> String in
+                let known = ["v1", "connections", "connectors", "metadata", "connector-types", "connect-card", "sync", "groups"]
+                return known.contains(String(segment)) ? String(segment) : "{id}"
+            }
+            return "\(method) /" + segments.joined(separator: "/")
+        }
     }
 
     private func allPages<Item: Decodable & Sendable>(
@@ -179,8 +188,16 @@ public struct FivetranClient: Sendable {
         while true {
             let outcome: RetryPolicy.Outcome
             let failure: FivetranError
-            do {
-                let response = try await transport.send(request)
+            do throws(TransportError) {
+                let sent = ContinuousClock.now
+                let response: HTTPResponse
+                do throws(TransportError) {
+                    response = try await transport.send(request)
+                } catch {
+                    Self.measure(route, status: nil, since: sent)
+                    throw error
+                }
+                Self.measure(route, status: response.status, since: sent)
                 if (200..<300).contains(response.status) { return response }
                 let retryAfter = RetryPolicy.parseRetryAfter(response[header: "retry-after"])
                 outcome = .status(response.status, retryAfter: retryAfter)
@@ -195,6 +212,19 @@ public struct FivetranClient: Sendable {
             case .retry(let wait):
                 do { try await sleep(wait) } catch { throw .cancelled }
             }
+        }
+    }
+
+    /// Upstream calls by route (method and path template, never ids) and status, 429s apart.
+    static func measure(_ route: Route, status: Int?, since start: ContinuousClock.Instant) {
+        let name = route.metricName
+        let dimensions = [("upstream", "fivetran"), ("route", name), ("status", status.map { "\($0)" } ?? "error")]
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
+            .recordNanoseconds(min(seconds, 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
+        if status == 429 {
+            Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "fivetran"), ("route", name)])
+                .increment()
         }
     }
 
