@@ -329,13 +329,13 @@ struct Pager: Sendable {
     }
 }
 
-struct Envelope<Payload: Decodable>: Decodable {
+package struct Envelope<Payload: Decodable>: Decodable {
     var code: String?
     var message: String?
     var data: Payload?
 }
 
-struct Page<Item: Decodable>: Decodable {
+package struct Page<Item: Decodable>: Decodable {
     var items: [Item]
     var nextCursor: String?
 
@@ -345,7 +345,7 @@ struct Page<Item: Decodable>: Decodable {
     }
 }
 
-struct ConnectCardReply: Decodable {
+package struct ConnectCardReply: Decodable {
     var connectorID: String?
     var connectCard: ConnectCard?
 
@@ -354,14 +354,14 @@ struct ConnectCardReply: Decodable {
         case connectCard = "connect_card"
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         connectorID = try container.decodeIfPresent(String.self, forKey: .connectorID)
         connectCard = ConnectCard(try container.decodeIfPresent(JSONValue.self, forKey: .connectCard))
     }
 }
 
-struct ErrorReply: Decodable {
+package struct ErrorReply: Decodable {
     var code: String?
     var message: String?
 }
