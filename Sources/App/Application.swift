@@ -16,6 +16,7 @@ public struct Application: Sendable {
     let metrics: Metrics
 
     public init(configuration: Configuration, logger: Logger) throws {
+        try configuration.check()
         let templates = try Templates(directory: configuration.templatesDirectory)
         let site = Site(templates: templates, configuration: configuration, logger: logger)
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)

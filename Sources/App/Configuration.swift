@@ -71,6 +71,27 @@ public struct Configuration: Sendable {
     }
 }
 
+extension Configuration {
+    /// Refuses, before anything starts, the settings that could not work at all, saying which.
+    public func check() throws(ConfigurationError) {
+        guard let url = URL(string: publicURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else { throw .notAURL(name: "SWITCHBOARD_PUBLIC_URL", value: publicURL) }
+    }
+}
+
+/// A setting that cannot be used, named, with its value (never a secret's).
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case notAURL(name: String, value: String)
+
+    public var description: String {
+        switch self {
+        case .notAURL(let name, let value):
+            "\(name) must be an http(s) URL such as https://switchboard.example.com; got \"\(value.prefix(200))\""
+        }
+    }
+}
+
 /// A whole number from the environment within `range`; absent, unreadable or out-of-range
 /// values take `fallback` (clamped, so `SWITCHBOARD_JOB_CONCURRENCY=99999` means 64).
 func bounded(_ text: String?, _ range: ClosedRange<Int>, default fallback: Int) -> Int {

@@ -229,7 +229,7 @@ public struct FivetranClient: Sendable {
     }
 
     private func makeRequest(_ route: Route, deadline: ContinuousClock.Instant?) -> HTTPRequest {
-        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
+        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) ?? URLComponents()
         components.percentEncodedPath = components.percentEncodedPath + route.path
         components.queryItems = route.query.isEmpty ? nil : route.query
         var headers = [

@@ -105,7 +105,7 @@ public struct FrontClient: Sendable {
                 "\(name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value)"
             }.joined(separator: "&")
         }
-        return parts.url!
+        return parts.url ?? baseURL.appendingPathComponent(path)
     }
 
     /// One list page, after waiting for the rate limiter and retrying what may pass.
