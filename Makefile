@@ -2,13 +2,16 @@
 PORT ?= 8080
 export PORT
 
-.PHONY: run stop test build bench deps
+.PHONY: run stop reload test build bench deps
 
 run:
 	@scripts/run
 
 stop:
 	@scripts/stop
+
+reload:
+	@scripts/reload
 
 deps:
 	@scripts/deps

@@ -10,6 +10,10 @@ import Synchronization
 /// libfcgi swallows SIGTERM when it installs its own handlers (it does so only where a signal is
 /// still at its default), so the server sets the stop signals to ignored first and hears them
 /// through Dispatch signal sources, whichever thread the kernel delivers them to.
+///
+/// A stop never shuts the listening socket down: it may be shared with the next worker (the
+/// supervisor's or systemd's socket). Threads wait in `poll` on the socket and a wake-up pipe;
+/// a stop writes the pipe, threads between requests leave, the rest finish theirs first.
 public final class FastCGIServer: Sendable {
     public typealias Handler = @Sendable (FastCGIRequest) -> FastCGIResponse
 
@@ -48,17 +52,23 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Opens the socket, serves until SIGTERM or SIGINT, drains the requests in flight, returns.
-    /// `onReady` runs once the socket accepts connections (the worker threads are up).
+    /// `onReady` runs once the socket accepts connections (the worker threads are up); then a
+    /// supervisor waiting on `SWITCHBOARD_READY_FD` is told too (see `WorkerEnvironment`).
     public func run(onReady: @Sendable () -> Void = {}) throws(FastCGIError) {
         cfcgi_line_buffer_stdio()
         let stopSignal = StopSignal()
+        // libfcgi would make a default SIGUSR1 mean "stop after this request"; here it means
+        // nothing unless the log file claimed it (reopen), which happened earlier if at all.
+        cfcgi_ignore_if_default(SIGUSR1)
         guard FCGX_Init() == 0 else { throw .initFailed }
 
         let socket = try ListeningSocket.open(configuration.listen, mode: configuration.socketMode)
         defer { socket.close() }
+        guard let wake = makePipe(nonBlocking: false) else { throw .system("pipe", errno) }
+        defer { wake.forEach { _ = Glibc.close($0) } }
 
         let threads = (0..<configuration.threads).map { index in
-            let thread = Thread { [self] in self.acceptLoop(fd: socket.fd) }
+            let thread = Thread { [self] in self.acceptLoop(fd: socket.fd, wake: wake[0], stopSignal: stopSignal) }
             thread.name = "fcgi-\(index)"
             thread.stackSize = 1 << 20
             return thread
@@ -69,12 +79,17 @@ public final class FastCGIServer: Sendable {
             "serving FastCGI",
             metadata: ["listen": "\(configuration.listen)", "threads": "\(threads.count)"])
         onReady()
+        WorkerEnvironment.notifyReady()
 
         let signal = stopSignal.wait()
-        logger.info("stopping: finishing requests in flight", metadata: ["signal": "\(signal)"])
+        logger.info(
+            "stopping: finishing requests in flight",
+            metadata: ["signal": "\(signal == StopSignal.socketFailed ? "none (the listening socket failed)" : "\(signal)")"])
         stopping.store(true, ordering: .sequentiallyConsistent)
         FCGX_ShutdownPending()
-        socket.stopAccepting()
+        // Wakes every thread waiting in poll; the socket itself stays open (it may be shared).
+        var byte: UInt8 = 1
+        _ = Glibc.write(wake[1], &byte, 1)
 
         let deadline = ContinuousClock.now + configuration.drainDeadline
         while running.load(ordering: .sequentiallyConsistent) > 0 && ContinuousClock.now < deadline {
@@ -86,23 +101,55 @@ public final class FastCGIServer: Sendable {
         } else {
             logger.info("stopped")
         }
+        if signal == StopSignal.socketFailed { throw .listenerFailed(configuration.listen.description) }
     }
 
-    private func acceptLoop(fd: Int32) {
+    /// One thread: wait until the socket has a connection (or the stop pipe is written), then let
+    /// libfcgi accept it. The socket is non-blocking, so when another thread or process took the
+    /// connection first, `FCGX_Accept_r` answers EAGAIN and the thread waits again. Running out
+    /// of descriptors or memory is waited out, never fatal: a flood of clients must not end the
+    /// worker's threads one by one.
+    private func acceptLoop(fd: Int32, wake: Int32, stopSignal: StopSignal) {
         defer { running.subtract(1, ordering: .sequentiallyConsistent) }
         var request = FCGX_Request()
         guard FCGX_InitRequest(&request, fd, 0) == 0 else {
             logger.error("FCGX_InitRequest failed")
             return
         }
+        defer { FCGX_Free(&request, 1) }
+        var lastWarning = ContinuousClock.now - .seconds(60)
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            guard FCGX_Accept_r(&request) >= 0 else { break }
+            var entries = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&entries, 2, -1)
+            if stopping.load(ordering: .sequentiallyConsistent) || entries[1].revents != 0 { break }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            if entries[0].revents & Int16(POLLNVAL | POLLERR | POLLHUP) != 0 && entries[0].revents & Int16(POLLIN) == 0 {
+                logger.critical("the listening socket was shut down or closed; stopping this worker")
+                stopSignal.trigger(StopSignal.socketFailed)
+                break
+            }
+            let accepted = FCGX_Accept_r(&request)
+            guard accepted >= 0 else {
+                let code = -accepted
+                if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { continue }
+                if ContinuousClock.now - lastWarning > .seconds(10) {
+                    lastWarning = ContinuousClock.now
+                    logger.warning(
+                        "cannot accept a connection; retrying",
+                        metadata: ["error": "\(code > 0 && code < 4096 ? String(cString: strerror(code)) : "libfcgi \(accepted)")"])
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+                continue
+            }
             let value = Self.read(&request, maxBody: configuration.maxBodyBytes)
             let response = handler(value)
             Self.write(response, to: request.out)
             FCGX_Finish_r(&request)
         }
-        FCGX_Free(&request, 1)
     }
 
     private static func read(_ request: inout FCGX_Request, maxBody: Int) -> FastCGIRequest {
@@ -160,12 +207,19 @@ public enum FastCGIError: Error, CustomStringConvertible {
     case initFailed
     case cannotListen(String)
     case notASocket
+    case notASystemdSocket(Int32)
+    case listenerFailed(String)
+    case system(String, Int32)
 
     public var description: String {
         switch self {
         case .initFailed: "FCGX_Init failed (is libfcgi installed?)"
         case .cannotListen(let address): "cannot listen on \(address): is it in use, or is the folder missing or read-only?"
         case .notASocket: "no --socket or --listen given, and file descriptor 0 is not a listening socket (as spawn-fcgi passes it)"
+        case .notASystemdSocket(let fd):
+            "LISTEN_FDS says systemd passed a socket, but file descriptor \(fd) is not a listening socket: check the .socket unit (ListenStream=)"
+        case .listenerFailed(let address): "the listening socket \(address) stopped working (was it shut down by another process?)"
+        case .system(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
         }
     }
 }
@@ -191,6 +245,16 @@ final class StopSignal: @unchecked Sendable {
             }
             source.resume()
             sources.append(source)
+        }
+    }
+
+    /// Not a signal: the listening socket failed, so the worker stops (and exits non-zero).
+    static let socketFailed: Int32 = -1
+
+    /// Wakes `wait()` as a signal would.
+    func trigger(_ number: Int32) {
+        if received.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent).exchanged {
+            semaphore.signal()
         }
     }
 

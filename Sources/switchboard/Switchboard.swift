@@ -11,22 +11,35 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hosted console for Fivetran connectors and Front captures.",
         version: App.Configuration.version,
-        subcommands: [Serve.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
+        subcommands: [Serve.self, Supervise.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
 }
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the FastCGI worker (behind nginx).",
         discussion: """
-            Listens on a unix socket (--socket or SWITCHBOARD_SOCKET), a TCP address (--listen), \
-            or, with neither, the socket handed over on file descriptor 0 (as spawn-fcgi does).
+            Listens on a unix socket (--socket), a TCP address (--listen), the socket systemd passes \
+            (LISTEN_FDS/LISTEN_PID, from fd 3), a unix socket at $SWITCHBOARD_SOCKET, or, with none of \
+            these, the socket handed over on file descriptor 0 (as spawn-fcgi and `switchboard supervise` do). \
+            A socket it did not open itself is never unlinked. SIGTERM or SIGINT: stop accepting, finish \
+            the requests in flight (up to 10 s), exit 0. SIGUSR1 reopens $SWITCHBOARD_LOG_FILE.
             """)
 
     @Option(help: "Unix socket path to listen on (default: $SWITCHBOARD_SOCKET).")
     var socket: String?
 
-    @Option(help: "TCP address to listen on, such as 127.0.0.1:9000.")
+    @Option(help: "TCP address to listen on, such as 127.0.0.1:9000 (loopback only, unless --listen-any).")
     var listen: String?
+
+    @Flag(help: "Allow --listen on an address other hosts can reach (then give --allow-from).")
+    var listenAny = false
+
+    @Option(
+        help: ArgumentHelp(
+            "IPv4 addresses nginx connects from, comma-separated; libfcgi closes TCP connections from any other.",
+            discussion: "Default for a loopback --listen: 127.0.0.1. Sets FCGI_WEB_SERVER_ADDRS.",
+            valueName: "addr[,addr]"))
+    var allowFrom: String?
 
     @Option(help: "Accept threads (default: cores × 4).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount * 4
@@ -42,40 +55,69 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         if socket != nil && listen != nil { throw ValidationError("Give --socket or --listen, not both.") }
-        if let listen, ListenAddress.tcp(listen) == nil {
-            throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:9000; got \(listen)")
+        if let listen {
+            guard let address = ListenAddress.tcp(listen) else {
+                throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:9000; got \(listen)")
+            }
+            if !address.isLoopback && !listenAny {
+                throw ValidationError(
+                    "--listen \(listen) is not a loopback address, so other hosts could send requests to the worker. "
+                        + "Listen on 127.0.0.1 (nginx on this host), or give --listen-any together with "
+                        + "--allow-from set to the addresses nginx connects from.")
+            }
+            if !address.isLoopback && allowFrom == nil
+                && ProcessInfo.processInfo.environment[PeerAllowList.variable] == nil
+            {
+                throw ValidationError(
+                    "--listen-any on \(listen) needs --allow-from ADDR[,ADDR]: the IPv4 addresses nginx connects from.")
+            }
+        }
+        if let allowFrom, case .failure(let problem) = PeerAllowList.parse(allowFrom) {
+            throw ValidationError(problem.description)
         }
         if mode_t(socketMode, radix: 8) == nil { throw ValidationError("--socket-mode takes an octal mode such as 660") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
+    /// The socket to serve: flags first, then systemd's, then $SWITCHBOARD_SOCKET, then fd 0.
+    /// systemd's comes before the variable so that an environment file copied from a
+    /// development `.env` cannot make the worker replace systemd's socket with its own.
+    func address(environment: [String: String]) -> ListenAddress? {
+        if let listen { return ListenAddress.tcp(listen) }
+        if let socket { return .unix(path: socket) }
+        if let activated = ListenAddress.systemd(environment: environment) { return activated }
+        if let path = environment["SWITCHBOARD_SOCKET"], !path.isEmpty { return .unix(path: path) }
+        return .inherited
+    }
+
     func run() throws {
-        let logger = makeLogger("switchboard")
         let environment = ProcessInfo.processInfo.environment
-        let address: ListenAddress =
-            if let listen { ListenAddress.tcp(listen)! } else if let path = socket ?? environment["SWITCHBOARD_SOCKET"] {
-                .unix(path: path)
-            } else { .inherited }
+        // Environment changes first, while this process has no threads of its own yet.
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
+        guard let address = address(environment: environment), let mode = mode_t(socketMode, radix: 8) else {
+            throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:9000")
+        }
+        var peers: [String]?
+        if let allowFrom, case .success(let list) = PeerAllowList.parse(allowFrom) {
+            peers = list
+        } else if environment[PeerAllowList.variable] == nil {
+            peers = PeerAllowList.defaults(for: address)
+        }
+        if let peers { PeerAllowList.install(peers) }
+
+        let logger = makeLogger("switchboard")
+        WorkerEnvironment.watchSupervisor(environment: environment, logger: logger)
+        if let peers, case .tcp = address {
+            logger.info("accepting FastCGI connections only from \(peers.joined(separator: ", "))")
+        }
         do {
             var configuration = App.Configuration(environment: environment, templatesDirectory: templates)
             configuration.runJobs = !noJobs
             let app = try Application(configuration: configuration, logger: logger)
-            try app.serve(
-                .init(listen: address, threads: threads, socketMode: mode_t(socketMode, radix: 8)!), logger: logger)
+            try app.serve(.init(listen: address, threads: threads, socketMode: mode), logger: logger)
         } catch {
             logger.critical("cannot serve: \(error)")
             throw ExitCode.failure
         }
     }
-}
-
-/// Logs go to stderr, one line each, at `SWITCHBOARD_LOG_LEVEL` (default info).
-func makeLogger(_ label: String) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel =
-            ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        return handler
-    }
-    return Logger(label: label)
 }
