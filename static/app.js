@@ -51,7 +51,7 @@
       var pct = b.fraction == null ? 0 : Math.round(b.fraction * 100);
       bar.classList.toggle("indeterminate", b.fraction == null && b.state === "running");
       bar.setAttribute("aria-valuenow", pct);
-      bar.firstElementChild.style.width = pct + "%";
+      bar.firstElementChild.className = "w" + Math.max(0, Math.min(100, pct));
     });
     return active;
   }

@@ -47,6 +47,13 @@ struct APIRoutes {
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
             throw unauthorized("Send an API token as Authorization: Bearer <token>. Create one on /settings.")
         }
+        let address = request.remoteAddress ?? "-"
+        if let wait = context.authFailures.retryAfter(address) {
+            throw HTTPError(
+                status: 429, title: "Too many failed token checks",
+                message: "Too many unknown API tokens came from this address. Wait \(wait) seconds, then use a valid token.",
+                headers: ["Retry-After": "\(wait)"])
+        }
         let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         let presented = Array(token.utf8)
         for (index, known) in context.configuration.apiTokens.enumerated() where constantTimeEqual(Array(known.utf8), presented) {
@@ -55,10 +62,14 @@ struct APIRoutes {
         let record: APITokenRecord?
         do { record = try context.store.useAPIToken(sha256: sha256Hex(token)) } catch { throw context.storeFailure(error) }
         guard let record else {
+            context.authFailures.failed(address)
             throw unauthorized("This API token is unknown or was revoked. Create a new one on /settings.")
         }
         return record.name
     }
+
+    /// Pages past this are refused (400): no job list is that long, and the offset stays small.
+    static let lastPage = 1_000_000
 
     private static func unauthorized(_ message: String) -> HTTPError {
         HTTPError(status: 401, title: "Unauthorized", message: message, headers: ["WWW-Authenticate": "Bearer realm=\"switchboard\""])
@@ -77,13 +88,10 @@ struct APIRoutes {
             }
             filter.states.append(state)
         }
-        let perPage = request.query["per_page"].flatMap(Int.init) ?? 20
-        let page = request.query["page"].flatMap(Int.init) ?? 1
-        guard (1...100).contains(perPage), page >= 1 else {
-            throw HTTPError.badRequest("per_page takes 1 to 100 and page starts at 1.")
-        }
+        let perPage = try request.query.integer("per_page", in: 1...100, default: 20)
+        let page = try request.query.integer("page", in: 1...Self.lastPage, default: 1)
         filter.limit = perPage + 1
-        filter.offset = (page - 1) * perPage
+        filter.offset = (page - 1) * perPage  // at most 100 × 1,000,000: no overflow
         let jobs: [JobRecord]
         let names: [Int64: String]
         do {

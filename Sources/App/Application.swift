@@ -21,7 +21,8 @@ public struct Application: Sendable {
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
         let store = try Store(path: configuration.databasePath)
         let directory = ConnectorDirectory(
-            settings: configuration.fivetran, publicURL: configuration.publicURL, store: store, logger: logger)
+            settings: configuration.fivetran, publicURL: configuration.publicURL, store: store, logger: logger,
+            liveCallLimit: configuration.fivetranLiveCalls)
         let rendered = RenderedPages()
         var router = Router()
         let started = ContinuousClock.now
@@ -41,7 +42,8 @@ public struct Application: Sendable {
         self.runner = configuration.runJobs ? captures.makeRunner(logger: logger) : nil
         self.site = site
         self.dispatcher = Dispatcher(
-            router: router, csrf: CSRF(secret: secret), logger: logger, errorPage: site.errorPage)
+            router: router, csrf: CSRF(secret: secret, secure: configuration.publicURL.lowercased().hasPrefix("https://")),
+            logger: logger, publicURL: configuration.publicURL, errorPage: site.errorPage)
     }
 
     /// Answers one FastCGI request (the worker threads call this).

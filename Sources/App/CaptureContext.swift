@@ -13,6 +13,8 @@ struct CaptureContext: Sendable {
     let store: Store
     let box: SecretBox
     let metrics: Metrics
+    /// Unknown bearer tokens per client address, so a guesser is slowed down (429).
+    let authFailures = FailureThrottle()
 
     var configuration: Configuration { site.configuration }
 
@@ -41,12 +43,17 @@ struct CaptureContext: Sendable {
         return found
     }
 
+    /// 503 with `Retry-After`: the database is busy (every reader taken, a writer holding the
+    /// lock) or failing. Said in words; the details go to the log.
     func storeFailure(_ error: any Error) -> HTTPError {
         site.logger.error("\(error)")
-        let action = (error as? StoreError)?.action ?? "unknown operation"
+        let stored = error as? StoreError
+        let action = stored?.action ?? "unknown operation"
+        let why = stored?.isBusy == true ? "is busy" : "could not answer"
         return HTTPError(
             status: 503, title: "Database unavailable",
-            message: "The database could not answer (\(action)). Try again in a moment; if it persists, check the worker's log.")
+            message: "The database \(why) (\(action)). Try again in a moment; if it persists, check the worker's log.",
+            headers: ["Retry-After": "2"])
     }
 
     /// Queues a job for a capture (or finds the one already queued or running).
@@ -62,6 +69,56 @@ struct CaptureContext: Sendable {
     }
 }
 
+/// Failed attempts per client address in a sliding minute: past `limit`, the address waits
+/// out the rest of its minute (the caller answers 429 with that `Retry-After`). Memory is
+/// bounded: past `capacity` addresses, windows that ended are dropped, then all.
+final class FailureThrottle: Sendable {
+    let limit: Int
+    let window: Double
+    let capacity: Int
+    private let failures = Mutex<[String: (count: Int, since: Double)]>([:])
+    private let now: @Sendable () -> Double
+
+    init(
+        limit: Int = 10, window: Double = 60, capacity: Int = 10_000,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.limit = limit
+        self.window = window
+        self.capacity = capacity
+        self.now = now
+    }
+
+    /// Whole seconds this address must still wait, or nil when it may try.
+    func retryAfter(_ address: String) -> Int? {
+        let at = now()
+        return failures.withLock { all -> Int? in
+            guard let entry = all[address], entry.count >= limit else { return nil }
+            let left = entry.since + window - at
+            guard left > 0 else {
+                all[address] = nil
+                return nil
+            }
+            return max(1, Format.whole(left.rounded(.up)))
+        }
+    }
+
+    func failed(_ address: String) {
+        let at = now()
+        failures.withLock { all in
+            if all.count >= capacity {
+                all = all.filter { $0.value.since + window > at }
+                if all.count >= capacity { all.removeAll() }
+            }
+            if let entry = all[address], entry.since + window > at {
+                all[address] = (entry.count + 1, entry.since)
+            } else {
+                all[address] = (1, at)
+            }
+        }
+    }
+}
+
 /// Counters for `/metrics`.
 final class Metrics: Sendable {
     private let requests = Atomic<Int>(0)
@@ -72,6 +129,20 @@ final class Metrics: Sendable {
 // MARK: Shared formatting
 
 enum Format {
+    /// A remote URL fit for an `href` or `src`: https with a host, or nil. Fivetran's data is
+    /// not ours: a `javascript:`, `data:` or plain-http URL in it is dropped, never rendered.
+    static func https(_ url: URL?) -> String? {
+        guard let url, url.scheme?.lowercased() == "https", let host = url.host, !host.isEmpty else { return nil }
+        return url.absoluteString
+    }
+
+    /// A whole number from a computed `Double` (durations, percentages), saturating instead of
+    /// trapping: NaN is 0, and anything past ±10^15 stops there.
+    static func whole(_ value: Double) -> Int {
+        guard value.isFinite else { return 0 }
+        return Int(max(-1e15, min(1e15, value.rounded())))
+    }
+
     /// RFC 3339 UTC, whole seconds: `2024-11-15T10:00:00Z`.
     static func rfc3339(_ date: Date?) -> String? {
         date.map { $0.formatted(.iso8601) }
@@ -79,7 +150,7 @@ enum Format {
 
     /// "3 min ago", "2 h ago", or the date for older ones.
     static func ago(_ date: Date, now: Date = Date()) -> String {
-        let seconds = Int(now.timeIntervalSince(date))
+        let seconds = whole(now.timeIntervalSince(date))
         if seconds < 5 { return "just now" }
         if seconds < 60 { return "\(seconds) s ago" }
         if seconds < 3600 { return "\(seconds / 60) min ago" }

@@ -23,6 +23,12 @@ public struct Configuration: Sendable {
     /// How long a job's lease holds without a heartbeat (`SWITCHBOARD_JOB_LEASE_SECONDS`, default 10):
     /// after a crash, the job waits this long before another runner resumes it.
     public var jobLeaseSeconds: Int
+    /// How many times a job is claimed before it ends failed (`SWITCHBOARD_JOB_MAX_ATTEMPTS`,
+    /// default 3): a run that kills its worker, or keeps failing, is not retried forever.
+    public var jobMaxAttempts: Int
+    /// Worker threads that may wait on a live Fivetran call at once (`SWITCHBOARD_FIVETRAN_CALLS`,
+    /// default 4); keep it below `serve --threads` so pages that need no call always get a thread.
+    public var fivetranLiveCalls: Int
 
     public static let version = "0.1.0"
 
@@ -32,7 +38,8 @@ public struct Configuration: Sendable {
     /// How the job runner runs, from the settings above.
     public var jobRunnerOptions: JobRunner.Options {
         JobRunner.Options(
-            concurrency: jobConcurrency, lease: .seconds(jobLeaseSeconds), frontBaseURL: frontBaseURL, frontMinute: frontMinute)
+            concurrency: jobConcurrency, lease: .seconds(jobLeaseSeconds), maxAttempts: jobMaxAttempts,
+            frontBaseURL: frontBaseURL, frontMinute: frontMinute)
     }
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil) {
@@ -45,43 +52,93 @@ public struct Configuration: Sendable {
         self.sandbox = environment["SWITCHBOARD_SANDBOX"] == "1"
         self.version = Self.version
         self.fivetran = FivetranSettings(environment: environment)
-        if let minute = environment["FRONT_MINUTE_SECONDS"].flatMap(Double.init), minute > 0 { self.frontMinute = minute }
+        if let minute = environment["FRONT_MINUTE_SECONDS"].flatMap(Double.init), minute.isFinite, minute > 0, minute <= 3600 {
+            self.frontMinute = minute
+        }
         self.apiTokens = (environment["SWITCHBOARD_API_TOKENS"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.frontBaseURL = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
             ?? URL(string: "https://api2.frontapp.com")!
         self.runJobs = true
-        self.jobConcurrency = environment["SWITCHBOARD_JOB_CONCURRENCY"].flatMap(Int.init).map { max(1, $0) } ?? 2
-        self.jobLeaseSeconds = environment["SWITCHBOARD_JOB_LEASE_SECONDS"].flatMap(Int.init).map { max(2, $0) } ?? 10
+        self.jobConcurrency = bounded(environment["SWITCHBOARD_JOB_CONCURRENCY"], 1...64, default: 2)
+        self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
+        self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
+        self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
     }
 }
 
-/// The key that signs CSRF tokens (and, later, encrypts stored tokens). Created with mode 0600
-/// on first start, so every worker process and every restart share it.
+/// A whole number from the environment within `range`; absent, unreadable or out-of-range
+/// values take `fallback` (clamped, so `SWITCHBOARD_JOB_CONCURRENCY=99999` means 64).
+func bounded(_ text: String?, _ range: ClosedRange<Int>, default fallback: Int) -> Int {
+    guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
+    guard let value = Int(text) else { return fallback }
+    return min(range.upperBound, max(range.lowerBound, value))
+}
+
+/// The key that signs CSRF tokens and seals stored Front tokens. Made on first start, so every
+/// worker process and every restart share it.
+///
+/// It is written whole to a private temporary file (mode 0600 from its first byte, never chmodded
+/// after) and linked into place, so a process starting at the same moment either sees the whole
+/// key or makes none and reads the winner's. A key file that group or others may read or write
+/// is refused: it would let them forge forms and open every stored token.
 public enum SecretKey {
     public static func loadOrCreate(at path: String) throws(SecretKeyError) -> [UInt8] {
-        if let data = FileManager.default.contents(atPath: path) {
-            guard data.count >= 32 else { throw .tooShort(path) }
-            return Array(data)
-        }
+        if let key = try read(path) { return key }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var generator = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600])
-        else { throw .cannotCreate(path) }
+        let temporary = "\(path).new-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .cannotCreate(path) }
+        defer { unlink(temporary) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == key.count, synced else { throw .cannotCreate(path) }
+        if link(temporary, path) != 0 {
+            // Another process made it first: use theirs.
+            guard errno == EEXIST, let theirs = try read(path) else { throw .cannotCreate(path) }
+            return theirs
+        }
         return key
+    }
+
+    /// The key at `path`, nil when there is no file.
+    private static func read(_ path: String) throws(SecretKeyError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .unreadable(path, String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        let loose = info.st_mode & 0o077
+        guard loose == 0 else { throw .tooOpen(path, mode: info.st_mode & 0o777) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        guard count >= 32 else { throw .tooShort(path) }
+        return Array(bytes.prefix(count))
     }
 }
 
 public enum SecretKeyError: Error, CustomStringConvertible {
     case tooShort(String)
     case cannotCreate(String)
+    case unreadable(String, String)
+    case tooOpen(String, mode: mode_t)
 
     public var description: String {
         switch self {
         case .tooShort(let path): "secret key file \(path) holds fewer than 32 bytes; delete it to have a new one made"
         case .cannotCreate(let path): "cannot create the secret key file \(path): is its folder writable?"
+        case .unreadable(let path, let why): "cannot read the secret key file \(path): \(why)"
+        case .tooOpen(let path, let mode):
+            "secret key file \(path) has mode \(String(mode, radix: 8)), so other users can read or change it; "
+                + "run `chmod 600 \(path)` (and make the service's user its owner), then start again"
         }
     }
 }
@@ -107,8 +164,8 @@ public struct FivetranSettings: Sendable {
         groupID = environment["FIVETRAN_GROUP_ID"] ?? ""
         legacyPaths = environment["FIVETRAN_PATHS"] == "legacy"
         cardHost = (environment["FIVETRAN_CARD_HOST"] ?? "fivetran.com").lowercased()
-        metadataTTL = .seconds(Int(environment["FIVETRAN_METADATA_TTL"] ?? "") ?? 3600)
-        connectionsTTL = .seconds(Int(environment["FIVETRAN_CONNECTIONS_TTL"] ?? "") ?? 30)
+        metadataTTL = .seconds(bounded(environment["FIVETRAN_METADATA_TTL"], 0...604_800, default: 3600))
+        connectionsTTL = .seconds(bounded(environment["FIVETRAN_CONNECTIONS_TTL"], 0...604_800, default: 30))
     }
 
     /// What is missing for Fivetran to be usable, in words, or nil when all is set.

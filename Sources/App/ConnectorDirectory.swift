@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Store
 import Transport
+import Synchronization
 import Web
 
 /// The team's Fivetran group as the pages see it: the catalog of connector types and the
@@ -21,8 +22,12 @@ final class ConnectorDirectory: Sendable {
 
     /// How long one page may wait on Fivetran, retries included.
     static let pageBudget: Duration = .seconds(15)
+    /// Worker threads that may wait on a live Fivetran call at once; the rest answer 503, so a
+    /// slow Fivetran can never hold every thread and stop the pages that need no call.
+    private let liveCalls: LiveCallGate
 
-    init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger) {
+    init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger, liveCallLimit: Int = 4) {
+        self.liveCalls = LiveCallGate(limit: liveCallLimit)
         self.settings = settings
         self.publicURL = publicURL
         self.store = store
@@ -50,14 +55,20 @@ final class ConnectorDirectory: Sendable {
         }
     }
 
-    func connection(id: String) throws(FivetranError) -> Connection {
+    func connection(id: String) throws -> Connection {
         let client = client
-        return try blockingWait { () async throws(FivetranError) in try await client.connection(id: id) }
+        return try liveCalls.run { () throws(FivetranError) in
+            try blockingWait { () async throws(FivetranError) in try await client.connection(id: id) }
+        }
     }
 
     /// Creates the connection, remembers its display name, and answers the Connect Card URI
     /// Fivetran returned, only if it points at the card host.
     func create(service: String, displayName: String, schema: String, user: String?) throws -> (Connection, URL) {
+        try liveCalls.run { try createNow(service: service, displayName: displayName, schema: schema, user: user) }
+    }
+
+    private func createNow(service: String, displayName: String, schema: String, user: String?) throws -> (Connection, URL) {
         let client = client
         let group = settings.groupID
         // The return address names the connection, which has no id until it exists: create it
@@ -68,12 +79,16 @@ final class ConnectorDirectory: Sendable {
         }
         try store.setConnectorName(displayName, for: created.id, by: user)
         connections.expire()
-        let card = try cardURL(for: created.id)
+        let card = try cardURLNow(for: created.id)
         return (created, card)
     }
 
     /// A fresh Connect Card for an existing connection (they expire after a day).
     func cardURL(for id: String) throws -> URL {
+        try liveCalls.run { try cardURLNow(for: id) }
+    }
+
+    private func cardURLNow(for id: String) throws -> URL {
         let client = client
         let redirect = returnURL(for: id)
         let uri = try blockingWait { () async throws(FivetranError) in try await client.connectCard(id: id, redirectURI: redirect) }
@@ -98,6 +113,26 @@ final class ConnectorDirectory: Sendable {
 
     func setDisplayName(_ name: String, for id: String, user: String?) throws {
         try store.setConnectorName(name, for: id, by: user)
+    }
+}
+
+/// A bound on the threads that wait on Fivetran at once; beyond it, a 503 that says why.
+final class LiveCallGate: Sendable {
+    private let limit: Int
+    private let inUse = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func run<T>(_ body: () throws -> T) throws -> T {
+        guard inUse.add(1, ordering: .sequentiallyConsistent).newValue <= limit else {
+            inUse.subtract(1, ordering: .sequentiallyConsistent)
+            throw HTTPError(
+                status: 503, title: "Fivetran is slow to answer",
+                message: "Other pages are already waiting on Fivetran. Try again in a few seconds.",
+                headers: ["Retry-After": "5"])
+        }
+        defer { inUse.subtract(1, ordering: .sequentiallyConsistent) }
+        return try body()
     }
 }
 

@@ -123,7 +123,7 @@ struct ConnectorRoutes {
             "succeeded_full": minute(connection.succeededAt),
             "needs_setup": !connection.status.isConnected,
         ]
-        if let icon = type?.iconURL?.absoluteString { values["icon"] = icon }
+        if let icon = Format.https(type?.iconURL) { values["icon"] = icon }
         return values
     }
 
@@ -201,8 +201,8 @@ struct ConnectorRoutes {
         values["service"] = type.id
         values["service_name"] = type.name
         if let description = type.description { values["service_description"] = description }
-        if let icon = type.iconURL?.absoluteString { values["service_icon"] = icon }
-        if let docs = type.linkToDocs?.absoluteString { values["service_docs"] = docs }
+        if let icon = Format.https(type.iconURL) { values["service_icon"] = icon }
+        if let docs = Format.https(type.linkToDocs) { values["service_docs"] = docs }
         if let category = type.type { values["service_category"] = category }
         values["schema_format"] = formatHint(SchemaFormats.bundled[type.id])
         return try site.page("connector-new", title: "New \(type.name) connector", section: "connectors", values: values,

@@ -58,7 +58,7 @@ struct JobRoutes {
                 ? "badge-info" : "",
         ]
         if let fraction = binding.fraction {
-            row["percent"] = Int((fraction * 100).rounded())
+            row["percent"] = Format.whole(fraction * 100)
         } else {
             row["indeterminate"] = binding.state == "running"
             row["percent"] = 0
@@ -117,7 +117,7 @@ struct JobJSON: Encodable {
         capture = job.captureID
         capture_name = captureName
         state = job.life.state.rawValue
-        created_at = Format.rfc3339(job.life.createdAt)!
+        created_at = Format.rfc3339(job.life.createdAt) ?? ""
         started_at = Format.rfc3339(job.life.startedAt)
         finished_at = Format.rfc3339(job.life.finishedAt)
         error = job.life.error
@@ -125,7 +125,7 @@ struct JobJSON: Encodable {
         requested_by = job.requestedBy
         attempts = job.life.attempts
         requests = job.requests
-        elapsed_seconds = job.life.startedAt.map { Int((job.life.finishedAt ?? now).timeIntervalSince($0)) }
+        elapsed_seconds = job.life.startedAt.map { Format.whole((job.life.finishedAt ?? now).timeIntervalSince($0)) }
         bindings = job.bindings.map {
             Binding(
                 name: $0.name, resource: $0.resource, pages: $0.pages, documents: $0.documents, deleted: $0.deleted,

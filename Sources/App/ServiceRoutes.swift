@@ -47,8 +47,8 @@ struct ServiceRoutes {
         if let description = type.description {
             values["description"] = description.count > 180 ? String(description.prefix(177)) + "…" : description
         }
-        if let icon = type.iconURL?.absoluteString { values["icon"] = icon }
-        if let docs = type.linkToDocs?.absoluteString { values["docs"] = docs }
+        if let icon = Format.https(type.iconURL) { values["icon"] = icon }
+        if let docs = Format.https(type.linkToDocs) { values["docs"] = docs }
         if let status = type.serviceStatus, status != "general_availability" {
             values["status"] = status.replacingOccurrences(of: "_", with: " ")
         }

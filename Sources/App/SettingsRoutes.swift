@@ -24,7 +24,10 @@ struct SettingsRoutes {
                 throw context.storeFailure(error)
             }
             // Shown this once; only its hash is kept.
-            return try Self.page(context, request, values: ["new_token": token, "new_token_name": name])
+            var response = try Self.page(context, request, values: ["new_token": token, "new_token_name": name])
+            // The one page that shows a secret: no cache, no back-button copy may keep it.
+            response.setHeader("Cache-Control", "no-store")
+            return response
         }
         router.post("/settings/tokens/{id}/revoke") { [context] request in
             guard let id = request[parameter: "id"].flatMap(Int64.init) else { throw HTTPError.notFound() }

@@ -22,11 +22,18 @@ public struct CaptureEngine: Sendable {
     private let store: Store
     private let client: FrontClient
     private let now: @Sendable () -> Date
+    /// When run as a job: every commit checks, in its transaction, that the job's lease is still
+    /// this run's, so a runner that lost its lease (paused, partitioned) writes nothing.
+    private let fence: LeaseFence?
 
-    public init(config: CaptureConfig, store: Store, client: FrontClient, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        config: CaptureConfig, store: Store, client: FrontClient, fence: LeaseFence? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.config = config
         self.store = store
         self.client = client
+        self.fence = fence
         self.now = now
     }
 
@@ -34,11 +41,12 @@ public struct CaptureEngine: Sendable {
     /// run at once for the same Front company.
     public init(
         config: CaptureConfig, store: Store, baseURL: URL = FrontClient.defaultBaseURL,
-        transport: any HTTPTransport = URLSessionTransport(), limiter: CompanyRateLimiter = CompanyRateLimiter()
+        transport: any HTTPTransport = URLSessionTransport(), limiter: CompanyRateLimiter = CompanyRateLimiter(),
+        fence: LeaseFence? = nil
     ) {
         self.init(
             config: config, store: store,
-            client: FrontClient(token: config.token, baseURL: baseURL, transport: transport, limiter: limiter))
+            client: FrontClient(token: config.token, baseURL: baseURL, transport: transport, limiter: limiter), fence: fence)
     }
 
     /// Starts the capture in a task of its own: progress as an AsyncStream, a result to await,
@@ -76,8 +84,9 @@ public struct CaptureEngine: Sendable {
             case .contacts:
                 jobs.append(([binding.collection], { () async throws(CaptureError) in try await contacts(binding, board) }))
             case .conversations:
+                guard let since = follows?.since else { continue }
                 jobs.append(([binding.collection], { () async throws(CaptureError) in
-                    try await backfill(binding, through: follows!.since, board)
+                    try await backfill(binding, through: since, board)
                 }))
             case .events:
                 break
@@ -106,6 +115,9 @@ public struct CaptureEngine: Sendable {
                         } catch .cancelled {
                             for collection in job.collections { board.update(collection) { $0.state = .cancelled } }
                             throw CaptureError.cancelled
+                        } catch .leaseLost(let job) {
+                            // Another runner owns the job now: every binding stops, writing nothing.
+                            throw CaptureError.leaseLost(jobID: job)
                         } catch {
                             let why: String
                             if case .front(_, let front) = error { why = front.description } else { why = error.description }
@@ -323,8 +335,9 @@ public struct CaptureEngine: Sendable {
 
     private func commit(_ changes: [CollectionChanges]) async throws(CaptureError) -> [WriteCounts] {
         do {
-            return try await store.commit(changes, at: now())
+            return try await store.commit(changes, at: now(), fence: fence)
         } catch {
+            if error.leaseLost, let fence { throw .leaseLost(jobID: fence.jobID) }
             throw error.isCancellation ? .cancelled : .store(error)
         }
     }
@@ -395,6 +408,8 @@ public enum CaptureError: Error, Sendable, CustomStringConvertible {
     /// Some bindings failed (others may have finished): collection → why.
     case bindingsFailed([String: String])
     case cancelled
+    /// The job's lease passed to another runner: this run stopped without writing.
+    case leaseLost(jobID: Int64)
 
     public var description: String {
         switch self {
@@ -404,6 +419,7 @@ public enum CaptureError: Error, Sendable, CustomStringConvertible {
         case .bindingsFailed(let failures):
             failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
         case .cancelled: "capture cancelled; the next run continues from the last checkpoint"
+        case .leaseLost(let job): "job \(job) was taken over by another runner (this one lost its lease); it stopped without writing"
         }
     }
 }

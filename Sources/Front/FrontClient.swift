@@ -16,7 +16,9 @@ public struct FrontClock: Sendable {
     public static let system = FrontClock(
         now: { Date().timeIntervalSince1970 },
         sleep: { seconds in
-            if seconds > 0 { try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up)))) }
+            // Bounded before converting: a NaN or an endless wait must not trap.
+            guard seconds > 0, seconds.isFinite else { return }
+            try await Task.sleep(for: .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up))))
         })
 }
 
@@ -146,7 +148,13 @@ public struct FrontClient: Sendable {
                 continue
             }
             let now = clock.now()
-            let headers = RateLimitHeaders(headers: response.headers, now: now)
+            let headers: RateLimitHeaders
+            do {
+                headers = try RateLimitHeaders(headers: response.headers, now: now)
+            } catch {
+                await limiter.abandon()
+                throw .malformed(route: route, detail: error.description)
+            }
             await limiter.record(status: response.status, headers: headers, route: routeClass, now: now)
             switch response.status {
             case 200..<300:

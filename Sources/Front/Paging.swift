@@ -78,6 +78,12 @@ public struct FrontDocument: Sendable, Equatable {
         self.embedded = conversation.map { [$0] } ?? []
     }
 
+    /// Seconds since 1970 that a Front timestamp can be: finite, not before 1970, not past the
+    /// year 5138. Anything else is an error of the answer, so later arithmetic cannot overflow.
+    public static func isTimestamp(_ seconds: Double) -> Bool {
+        seconds.isFinite && seconds >= 0 && seconds <= 1e11
+    }
+
     private struct Fields: Decodable {
         var id: String
         var emitted_at: Double?
@@ -94,6 +100,12 @@ public struct FrontDocument: Sendable, Equatable {
             fields = try JSONDecoder().decode(Fields.self, from: json)
         } catch {
             throw FrontError.malformed(route: route, detail: "a document without a string id or with a bad timestamp: \(error)")
+        }
+        for (name, value) in [("emitted_at", fields.emitted_at), ("updated_at", fields.updated_at), ("created_at", fields.created_at)] {
+            guard let value else { continue }
+            guard FrontDocument.isTimestamp(value) else {
+                throw FrontError.malformed(route: route, detail: "document \(fields.id.prefix(60)) has \(name) \(value), not a time")
+            }
         }
         var document = FrontDocument(
             id: fields.id, json: json, emittedAt: fields.emitted_at, updatedAt: fields.updated_at,

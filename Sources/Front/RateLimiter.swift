@@ -40,18 +40,43 @@ public struct RateLimitHeaders: Sendable, Equatable {
     }
 
     /// Reads the headers (names lower-cased); `now` turns a relative reset into an absolute one.
-    public init(headers: [String: String], now: Double) {
-        func number(_ name: String) -> Double? {
-            headers[name].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    /// A header that is present but is not a sane number (`nan`, `inf`, `1e400`, negative, empty,
+    /// or beyond any real plan) makes the whole answer suspect: it is refused, never trusted and
+    /// never converted into a trap.
+    public init(headers: [String: String], now: Double) throws(RateLimitHeaderError) {
+        func number(_ name: String, max: Double) throws(RateLimitHeaderError) -> Double? {
+            guard let text = headers[name] else { return nil }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(trimmed), value.isFinite, value >= 0, value <= max else {
+                throw RateLimitHeaderError(name: name, value: text)
+            }
+            return value
         }
-        limit = number("x-ratelimit-limit").map { Int($0) }
-        remaining = number("x-ratelimit-remaining").map { Int($0) }
-        if let value = number("x-ratelimit-reset") {
+        limit = try number("x-ratelimit-limit", max: Self.largestCount).map { Int($0) }
+        remaining = try number("x-ratelimit-remaining", max: Self.largestCount).map { Int($0) }
+        if let value = try number("x-ratelimit-reset", max: Self.latestTimestamp) {
             // A UNIX timestamp per Front's docs; a small number can only be "seconds from now".
             reset = value > 1_000_000_000 ? value : now + value
         }
-        retryAfter = number("retry-after")
+        retryAfter = try number("retry-after", max: Self.longestWait)
         tier = headers["x-front-tier"]
+    }
+
+    /// No plan allows more requests than this in a minute.
+    static let largestCount: Double = 1_000_000
+    /// UNIX seconds in the year 5138: later than any reset Front can mean.
+    static let latestTimestamp: Double = 1e11
+    /// A day: no retry-after asks for longer.
+    static let longestWait: Double = 86_400
+}
+
+/// A rate-limit header Front sent that is not a number we can act on.
+public struct RateLimitHeaderError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+
+    public var description: String {
+        "its \(name) header is \"\(value.prefix(40))\", not a number of requests or seconds"
     }
 }
 

@@ -22,6 +22,8 @@ public final class JobRunner: Sendable {
         public var lease: Duration
         /// How often a running job renews its lease, saves progress and checks for a cancel.
         public var heartbeat: Duration
+        /// Runs of one job whose runner vanished (crash, kill) before it ends failed.
+        public var maxAttempts: Int
         /// How often an idle slot looks for queued jobs.
         public var poll: Duration
         /// Front's API (`FRONT_BASE_URL`).
@@ -32,12 +34,13 @@ public final class JobRunner: Sendable {
 
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
-            poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL, frontMinute: Double = 60
+            maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL, frontMinute: Double = 60
         ) {
             self.frontMinute = frontMinute
             self.concurrency = max(1, concurrency)
             self.lease = lease
             self.heartbeat = heartbeat
+            self.maxAttempts = max(1, maxAttempts)
             self.poll = poll
             self.frontBaseURL = frontBaseURL
         }
@@ -103,7 +106,7 @@ public final class JobRunner: Sendable {
                     let token = UUID().uuidString
                     let job: JobRecord?
                     do {
-                        job = try store.claimJob(token: token, leaseFor: options.lease)
+                        job = try store.claimJob(token: token, leaseFor: options.lease, maxAttempts: options.maxAttempts)
                     } catch {
                         logger.error("cannot claim jobs: \(error)")
                         break
@@ -153,7 +156,8 @@ public final class JobRunner: Sendable {
             return made
         }
         let engine = CaptureEngine(
-            config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter)
+            config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter,
+            fence: LeaseFence(jobID: job.id, token: token))
         let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings, startDate: config.startDate))
         let flags = Flags()
         let run = engine.start()
@@ -163,15 +167,24 @@ public final class JobRunner: Sendable {
                 for await progress in run.progress { tally.withLock { $0.record(progress) } }
             }
             let heartbeat = Task { [self] in
+                var lastRenewed = ContinuousClock.now
                 while true {
                     do { try await Task.sleep(for: options.heartbeat) } catch { return }
                     let answer: HeartbeatAnswer
                     do {
                         answer = try store.heartbeat(
                             jobID: job.id, token: token, leaseFor: options.lease, bindings: tally.withLock { $0.bindings() })
+                        lastRenewed = ContinuousClock.now
                     } catch {
-                        // A busy or failing database: keep running; the lease lasts a while.
+                        // A busy or failing database: keep running while the lease lasts. Past
+                        // it, another runner may have the job: stop, as if the lease was lost.
                         log.warning("heartbeat failed: \(error)")
+                        if ContinuousClock.now - lastRenewed >= options.lease {
+                            log.warning("no heartbeat for longer than the lease; stopping without writing")
+                            flags.lost.store(true, ordering: .sequentiallyConsistent)
+                            run.cancel()
+                            return
+                        }
                         continue
                     }
                     switch answer {
@@ -205,6 +218,10 @@ public final class JobRunner: Sendable {
         }
 
         let bindings = tally.withLock { $0.bindings() }
+        if case .failure(.leaseLost) = outcome {
+            log.warning("lease lost to another runner at a commit; stopped without writing")
+            return
+        }
         if flags.lost.load(ordering: .sequentiallyConsistent) { return }
         do {
             switch outcome {

@@ -60,18 +60,21 @@ public struct JobLife: Sendable, Equatable {
     public private(set) var cancelRequested: Bool
     /// How many times a runner claimed it (more than one after a crash or a restart).
     public private(set) var attempts: Int
+    /// How many of those claims ended in a graceful hand-back (a stopping runner), which do not
+    /// count against the attempt limit: only runs whose runner vanished do.
+    public private(set) var handBacks: Int
     public private(set) var error: String?
 
     public init(createdAt: Date) {
         self.init(
             state: .queued, createdAt: createdAt, startedAt: nil, finishedAt: nil, lease: nil, cancelRequested: false,
-            attempts: 0, error: nil)
+            attempts: 0, handBacks: 0, error: nil)
     }
 
     /// As stored; the store rebuilds values with this.
     public init(
         state: JobState, createdAt: Date, startedAt: Date?, finishedAt: Date?, lease: JobLease?, cancelRequested: Bool,
-        attempts: Int, error: String?
+        attempts: Int, handBacks: Int = 0, error: String?
     ) {
         self.state = state
         self.createdAt = createdAt
@@ -80,6 +83,7 @@ public struct JobLife: Sendable, Equatable {
         self.lease = lease
         self.cancelRequested = cancelRequested
         self.attempts = attempts
+        self.handBacks = handBacks
         self.error = error
     }
 
@@ -108,16 +112,34 @@ public struct JobLife: Sendable, Equatable {
         case claimed
         /// Its runner died with a cancel pending: it ended as cancelled instead.
         case cancelledInstead
+        /// Its runners vanished mid-run `maxAttempts` times (a crash loop): it ended failed.
+        case gaveUp
     }
 
-    /// Takes the job with a fresh lease `token` until `now + leaseFor`.
-    public mutating func claim(token: String, now: Date, leaseFor: Duration) throws(JobTransitionError) -> ClaimResult {
+    /// Runs of this job that began and never ended: neither finished nor handed back.
+    public var abandonedRuns: Int { max(0, attempts - handBacks) }
+
+    /// Takes the job with a fresh lease `token` until `now + leaseFor`, unless its runners already
+    /// vanished mid-run `maxAttempts` times: then it ends failed, so a job that kills its worker
+    /// is not claimed again after every restart.
+    public mutating func claim(
+        token: String, now: Date, leaseFor: Duration, maxAttempts: Int = .max
+    ) throws(JobTransitionError) -> ClaimResult {
         guard isClaimable(at: now) else {
             throw state.isFinal ? .alreadyFinished(state) : .notClaimable(state)
         }
         if cancelRequested {
             end(.cancelled, now: now)
             return .cancelledInstead
+        }
+        if abandonedRuns >= maxAttempts {
+            let last = error.map { " Last error: \($0)" } ?? ""
+            end(
+                .failed(
+                    "Gave up after \(attempts) attempts: each time the runner stopped before the job ended "
+                        + "(it crashed or was killed; see the worker's log for job lines).\(last)"),
+                now: now)
+            return .gaveUp
         }
         state = .running
         if startedAt == nil { startedAt = now }
@@ -149,6 +171,7 @@ public struct JobLife: Sendable, Equatable {
         }
         state = .queued
         lease = nil
+        handBacks += 1
     }
 
     /// What asking to cancel did.

@@ -49,7 +49,7 @@ extension Store {
     /// Every token, newest first, revoked ones included.
     public func apiTokens() throws(StoreError) -> [APITokenRecord] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id DESC").map(APITokenRecord.init(row:))
             }
         } catch {
@@ -57,22 +57,25 @@ extension Store {
         }
     }
 
-    /// The live (not revoked) token with this hash, marked as used now.
+    /// The live (not revoked) token with this hash, marked as used now. The lookup is a read:
+    /// an unknown token (a guess, a scan) never takes the write lock; only a known one writes,
+    /// at most once a minute, its "last used" time.
     public func useAPIToken(sha256: String, at now: Date = Date()) throws(StoreError) -> APITokenRecord? {
         do {
-            return try pool.write { db in
-                guard
-                    let token = try Row.fetchOne(
+            guard
+                let token = try read({ db in
+                    try Row.fetchOne(
                         db, sql: "SELECT * FROM api_token WHERE sha256 = ? AND revokedAt IS NULL", arguments: [sha256]
                     ).map(APITokenRecord.init(row:))
-                else { return nil }
-                // At most one write a minute per token for the "last used" column.
-                if (token.lastUsedAt.map { now.timeIntervalSince($0) > 60 }) ?? true {
+                })
+            else { return nil }
+            if (token.lastUsedAt.map { now.timeIntervalSince($0) > 60 }) ?? true {
+                try pool.write { db in
                     try db.execute(
                         sql: "UPDATE api_token SET lastUsedAt = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, token.id])
                 }
-                return token
             }
+            return token
         } catch {
             throw StoreError(path: path, action: "check an API token", underlying: error)
         }
@@ -96,7 +99,7 @@ extension Store {
     /// How many live tokens there are (`scripts/run` creates one when there are none).
     public func liveAPITokenCount() throws(StoreError) -> Int {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_token WHERE revokedAt IS NULL") ?? 0
             }
         } catch {

@@ -96,7 +96,7 @@ extension Store {
 
     public func captures() throws(StoreError) -> [CaptureRecord] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM capture ORDER BY name COLLATE NOCASE").map(CaptureRecord.init(row:))
             }
         } catch {
@@ -106,7 +106,7 @@ extension Store {
 
     public func capture(id: Int64) throws(StoreError) -> CaptureRecord? {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]).map(CaptureRecord.init(row:))
             }
         } catch {

@@ -39,7 +39,7 @@ extension Store {
     /// Every display name, by connector id.
     public func connectorNames() throws(StoreError) -> [String: String] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 var names: [String: String] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT connectorID, displayName FROM connector_name") {
                     names[row["connectorID"]] = row["displayName"]

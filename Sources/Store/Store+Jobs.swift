@@ -103,6 +103,9 @@ extension Store {
                     CREATE UNIQUE INDEX job_one_active ON job(captureID) WHERE state IN ('queued', 'running');
                     """)
         }
+        migrator.registerMigration("jobs-v2-hand-backs") { db in
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN handBacks INTEGER NOT NULL DEFAULT 0")
+        }
     }
 
     /// Queues a job for a capture, unless it already has a queued or running one (answered
@@ -134,7 +137,7 @@ extension Store {
     /// conditioned on the row being unchanged). Running jobs whose runner died with a cancel
     /// pending are ended as cancelled on the way. nil when nothing is claimable.
     public func claimJob(
-        token: String, leaseFor: Duration, at now: Date = Date(), limit: Int = 1
+        token: String, leaseFor: Duration, maxAttempts: Int = .max, at now: Date = Date(), limit: Int = 1
     ) throws(StoreError) -> JobRecord? {
         do {
             return try pool.write { db -> JobRecord? in
@@ -150,7 +153,7 @@ extension Store {
                     var job = try JobRecord(row: row)
                     let before = job.life
                     guard job.life.isClaimable(at: now) else { continue }
-                    let result = try job.life.claim(token: token, now: now, leaseFor: leaseFor)
+                    let result = try job.life.claim(token: token, now: now, leaseFor: leaseFor, maxAttempts: maxAttempts)
                     guard try Self.save(job, replacing: before, db: db) else { continue }
                     if result == .claimed { return job }
                 }
@@ -222,7 +225,7 @@ extension Store {
 
     public func job(id: Int64) throws(StoreError) -> JobRecord? {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map(JobRecord.init(row:))
             }
         } catch {
@@ -245,7 +248,7 @@ extension Store {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [filter.limit, filter.offset]
         do {
-            return try pool.read { [arguments] db in
+            return try read { [arguments] db in
                 try Row.fetchAll(
                     db, sql: "SELECT * FROM job \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?",
                     arguments: StatementArguments(arguments)
@@ -259,7 +262,7 @@ extension Store {
     /// The newest job of every capture that has one, by capture id.
     public func latestJobs() throws(StoreError) -> [Int64: JobRecord] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT * FROM job WHERE id IN (SELECT MAX(id) FROM job GROUP BY captureID)")
                 var out: [Int64: JobRecord] = [:]
@@ -277,7 +280,7 @@ extension Store {
     /// How many jobs are in each state (every state present, zeros included).
     public func jobCounts() throws(StoreError) -> [JobState: Int] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
                 for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
                     if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
@@ -324,13 +327,13 @@ extension Store {
         try db.execute(
             sql: """
                 UPDATE job SET state = ?, startedAt = ?, finishedAt = ?, leaseToken = ?, leaseExpiresAt = ?,
-                    cancelRequested = ?, attempts = ?, error = ?, progress = ?
+                    cancelRequested = ?, attempts = ?, handBacks = ?, error = ?, progress = ?
                 WHERE id = ? AND state = ? AND leaseToken IS ?
                 """,
             arguments: [
                 life.state.rawValue, life.startedAt?.timeIntervalSince1970, life.finishedAt?.timeIntervalSince1970,
                 life.lease?.token, life.lease?.expiresAt.timeIntervalSince1970, life.cancelRequested, life.attempts,
-                life.error, try encode(job.bindings), job.id, before.state.rawValue, before.lease?.token,
+                life.handBacks, life.error, try encode(job.bindings), job.id, before.state.rawValue, before.lease?.token,
             ])
         return db.changesCount == 1
     }
@@ -354,7 +357,8 @@ extension JobRecord {
             startedAt: (row["startedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             finishedAt: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             lease: token.map { JobLease(token: $0, expiresAt: Date(timeIntervalSince1970: expires ?? 0)) },
-            cancelRequested: row["cancelRequested"], attempts: row["attempts"], error: row["error"])
+            cancelRequested: row["cancelRequested"], attempts: row["attempts"], handBacks: row["handBacks"] ?? 0,
+            error: row["error"])
         requestedBy = row["requestedBy"]
         let data: Data = row["progress"] ?? Data("[]".utf8)
         bindings = (try? JSONDecoder().decode([JobBindingProgress].self, from: data)) ?? []

@@ -11,18 +11,35 @@ public final class Store: Sendable {
     /// Where the database lives; shown in messages, never used to reopen.
     public let path: String
     let pool: DatabasePool
+    /// Readers at once. A request that cannot get one within `readerWait` gets a busy error
+    /// (503 with Retry-After upstream) instead of queueing behind slow readers forever.
+    static let readers = 8
+    private let readerGate = DispatchSemaphore(value: Store.readers)
+    private let readerWait: Double
 
     /// Opens (creating if needed) the database at `path` and runs every migration not yet
     /// applied: the store's own, then `appending`'s (the app registers its tables there).
-    public init(path: String, appending: (inout DatabaseMigrator) -> Void = { _ in }) throws(StoreError) {
+    ///
+    /// The file (and its `-wal` and `-shm` companions, which SQLite creates with the same mode)
+    /// is made 0600, or 0640 with `group` given: it holds sealed tokens and captured data. Every
+    /// commit is `synchronous = FULL`, so a checkpoint acknowledged is one that survives a power
+    /// loss. Writers wait `busyTimeout` for each other, well below any job lease, so a stuck
+    /// writer shows up as an error rather than as a lease that silently lapses.
+    public init(
+        path: String, group: gid_t? = nil, busyTimeout: Double = 2, readerWait: Double = 3,
+        appending: (inout DatabaseMigrator) -> Void = { _ in }
+    ) throws(StoreError) {
         self.path = path
+        self.readerWait = readerWait
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Self.createPrivately(path, group: group)
             var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
+            configuration.busyMode = .timeout(busyTimeout)
+            configuration.maximumReaderCount = Self.readers
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = Store.migrator
@@ -31,6 +48,27 @@ public final class Store: Sendable {
         } catch {
             throw StoreError(path: path, action: "open", underlying: error)
         }
+    }
+
+    /// Creates the database file with mode 0600 (0640 for a group) before SQLite opens it, and
+    /// tightens an existing one that others could read.
+    private static func createPrivately(_ path: String, group: gid_t?) throws {
+        let mode: mode_t = group == nil ? 0o600 : 0o640
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StoreFileError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if let group { _ = fchown(fd, uid_t.max, group) }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & 0o077 & ~(group == nil ? 0 : 0o040) != 0 {
+            _ = fchmod(fd, mode)
+        }
+    }
+
+    /// A read on a pooled connection, waiting at most `readerWait` for one to be free.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        guard readerGate.wait(timeout: .now() + readerWait) == .success else { throw StoreBusy() }
+        defer { readerGate.signal() }
+        return try pool.read(body)
     }
 
     /// The store's named migrations, in order. The app appends its own after these; names
@@ -74,12 +112,19 @@ public final class Store: Sendable {
 
     /// Applies every change in one transaction: documents upserted, documents marked deleted,
     /// checkpoints saved. Either all of it is on disk afterwards or none of it.
+    ///
+    /// With a `fence`, the same transaction first checks that the job still runs under the
+    /// fence's lease token; if another runner took the job meanwhile, nothing is written and the
+    /// error says the lease was lost (`StoreError.leaseLost`).
     @discardableResult
-    public func commit(_ changes: [CollectionChanges], at time: Date = Date()) async throws(StoreError) -> [WriteCounts] {
+    public func commit(
+        _ changes: [CollectionChanges], at time: Date = Date(), fence: LeaseFence? = nil
+    ) async throws(StoreError) -> [WriteCounts] {
         let stamp = time.timeIntervalSince1970
         do {
             return try await pool.write { db in
-                try changes.map { try Self.apply($0, stamp: stamp, db: db) }
+                if let fence { try Self.check(fence, db: db) }
+                return try changes.map { try Self.apply($0, stamp: stamp, db: db) }
             }
         } catch {
             throw StoreError(path: path, action: "write", underlying: error)
@@ -88,8 +133,17 @@ public final class Store: Sendable {
 
     /// One collection's changes; see `commit(_:at:)`.
     @discardableResult
-    public func commit(_ changes: CollectionChanges, at time: Date = Date()) async throws(StoreError) -> WriteCounts {
-        try await commit([changes], at: time)[0]
+    public func commit(
+        _ changes: CollectionChanges, at time: Date = Date(), fence: LeaseFence? = nil
+    ) async throws(StoreError) -> WriteCounts {
+        try await commit([changes], at: time, fence: fence).first ?? WriteCounts()
+    }
+
+    private static func check(_ fence: LeaseFence, db: Database) throws {
+        let row = try Row.fetchOne(db, sql: "SELECT state, leaseToken FROM job WHERE id = ?", arguments: [fence.jobID])
+        let state: String? = row?["state"]
+        let token: String? = row?["leaseToken"]
+        guard state == JobState.running.rawValue, token == fence.token else { throw LeaseLost(jobID: fence.jobID) }
     }
 
     private static func apply(_ changes: CollectionChanges, stamp: Double, db: Database) throws -> WriteCounts {
@@ -150,7 +204,7 @@ public final class Store: Sendable {
     /// The last committed state saved under `name`, or nil before the first commit.
     public func checkpoint(named name: String) throws(StoreError) -> Data? {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Data.fetchOne(db, sql: "SELECT state FROM checkpoint WHERE name = ?", arguments: [name])
             }
         } catch {
@@ -161,7 +215,7 @@ public final class Store: Sendable {
     /// Every collection with its counts, by name.
     public func collections() throws(StoreError) -> [CollectionSummary] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchAll(
                     db,
                     sql: """
@@ -186,7 +240,7 @@ public final class Store: Sendable {
         in collection: String, limit: Int = 50, after last: StoredDocument? = nil
     ) throws(StoreError) -> [StoredDocument] {
         do {
-            return try pool.read { db in
+            return try read { db in
                 let rows: [Row]
                 if let last {
                     rows = try Row.fetchAll(
@@ -215,7 +269,7 @@ public final class Store: Sendable {
     /// One document by key, deleted or not.
     public func document(in collection: String, key: String) throws(StoreError) -> StoredDocument? {
         do {
-            return try pool.read { db in
+            return try read { db in
                 try Row.fetchOne(
                     db, sql: "SELECT * FROM document WHERE collection = ? AND key = ?", arguments: [collection, key]
                 ).map(StoredDocument.init(row:))
@@ -225,21 +279,29 @@ public final class Store: Sendable {
         }
     }
 
-    /// Hands each live document of a collection, in key order, to `body` one at a time, from a
-    /// database cursor: memory stays flat whatever the collection's size. Deleted documents are
-    /// left out unless `includingDeleted`.
+    /// Hands each live document of a collection, in key order, to `body` one at a time, read in
+    /// keyset batches of `batch`: memory stays flat whatever the collection's size, and no
+    /// reader is held while `body` runs, so a slow consumer (a download) never keeps one.
+    /// Deleted documents are left out unless `includingDeleted`; `body` stops it by throwing.
     public func forEachDocument(
-        in collection: String, includingDeleted: Bool = false, _ body: (StoredDocument) throws -> Void
+        in collection: String, includingDeleted: Bool = false, batch: Int = 500,
+        _ body: (StoredDocument) throws -> Void
     ) throws(StoreError) {
+        var after: String?
         do {
-            try pool.read { db in
-                let cursor = try Row.fetchCursor(
-                    db,
-                    sql: "SELECT * FROM document WHERE collection = ? AND (? OR NOT deleted) ORDER BY key",
-                    arguments: [collection, includingDeleted])
-                while let row = try cursor.next() {
-                    try body(StoredDocument(row: row))
+            while true {
+                let rows = try read { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT * FROM document WHERE collection = ? AND (? OR NOT deleted) AND (? IS NULL OR key > ?)
+                            ORDER BY key LIMIT ?
+                            """,
+                        arguments: [collection, includingDeleted, after, after, max(1, batch)])
                 }
+                for row in rows { try body(StoredDocument(row: row)) }
+                guard rows.count >= max(1, batch), let last = rows.last else { return }
+                after = last["key"]
             }
         } catch let error as StoreError {
             throw error
@@ -357,4 +419,36 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "database \(path): cannot \(action): \(reason)" }
+
+    /// No reader could be had in time: the database is busy, try again shortly (503).
+    public var isBusy: Bool { reason == String(describing: StoreBusy()) }
+    /// A fenced commit found another runner holding the job: nothing was written.
+    public var leaseLost: Bool { reason.hasPrefix(LeaseLost.prefix) }
+}
+
+/// Who may write a job's documents: the job, and the lease token its runner claimed it with.
+public struct LeaseFence: Sendable, Equatable {
+    public var jobID: Int64
+    public var token: String
+
+    public init(jobID: Int64, token: String) {
+        self.jobID = jobID
+        self.token = token
+    }
+}
+
+struct LeaseLost: Error, CustomStringConvertible {
+    static let prefix = "the lease of job"
+    let jobID: Int64
+    var description: String { "\(Self.prefix) \(jobID) is no longer ours: another runner took it over" }
+}
+
+struct StoreBusy: Error, CustomStringConvertible {
+    var description: String { "every database reader is busy" }
+}
+
+struct StoreFileError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "cannot create \(path) (\(reason)): is its folder writable?" }
 }

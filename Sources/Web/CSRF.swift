@@ -8,16 +8,29 @@ import Synchronization
 /// a cookie planted by another site (or a guess) does not pass. The key comes from the secret
 /// key file, so every worker process (and a restarted one) accepts the same tokens.
 public struct CSRF: Sendable {
-    public static let cookieName = "sb_csrf"
     public static let fieldName = "_csrf"
+    /// Scripts that post without a form (the sample's client) may send the token here instead.
+    public static let headerName = "x-csrf-token"
+    /// `sb_csrf`, or `__Host-sb_csrf` over https: a cookie with that prefix is only accepted
+    /// from a secure origin, for this host alone, so a sibling subdomain cannot plant one.
+    public let cookieName: String
+    /// Over https the cookie is `Secure` (and `__Host-` prefixed).
+    public let secure: Bool
     /// The derived signing key's bytes (swift-crypto's `SymmetricKey` is not `Sendable`).
     private let keyBytes: [UInt8]
 
-    public init(secret: some ContiguousBytes) {
+    public init(secret: some ContiguousBytes, secure: Bool = false) {
         let master = SymmetricKey(data: secret)
         let key = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: master, info: Data("switchboard csrf v1".utf8), outputByteCount: 32)
         keyBytes = key.withUnsafeBytes { Array($0) }
+        self.secure = secure
+        cookieName = secure ? "__Host-sb_csrf" : "sb_csrf"
+    }
+
+    /// The `Set-Cookie` value for a newly issued token.
+    public func setCookie(_ token: String) -> String {
+        Cookies.setCookie(name: cookieName, value: token, secure: secure)
     }
 
     /// A fresh token: 16 random bytes and their MAC, base64url.

@@ -19,11 +19,12 @@ public enum Cookies {
 
     /// A `Set-Cookie` value, `HttpOnly` and `SameSite=Lax` unless told otherwise.
     public static func setCookie(
-        name: String, value: String, path: String = "/", maxAge: Int? = nil, httpOnly: Bool = true
+        name: String, value: String, path: String = "/", maxAge: Int? = nil, httpOnly: Bool = true, secure: Bool = false
     ) -> String {
         var parts = ["\(name)=\(value)", "Path=\(path)", "SameSite=Lax"]
         if let maxAge { parts.append("Max-Age=\(maxAge)") }
         if httpOnly { parts.append("HttpOnly") }
+        if secure { parts.append("Secure") }
         return parts.joined(separator: "; ")
     }
 }

@@ -11,12 +11,25 @@ public struct Dispatcher: Sendable {
     private let csrf: CSRF
     private let logger: Logger
     private let renderError: ErrorPage
+    /// This site's origin as browsers send it (`http://127.0.0.1:8080`), from the public URL.
+    private let origin: String?
 
-    public init(router: Router, csrf: CSRF, logger: Logger, errorPage: @escaping ErrorPage) {
+    /// `publicURL`: the app's URL as the browser sees it; a state-changing request whose
+    /// `Origin` is another site's is refused.
+    public init(router: Router, csrf: CSRF, logger: Logger, publicURL: String? = nil, errorPage: @escaping ErrorPage) {
         self.router = router
         self.csrf = csrf
         self.logger = logger
         self.renderError = errorPage
+        self.origin = publicURL.flatMap(Self.origin(of:))
+    }
+
+    /// `scheme://host[:port]` of a URL, lower-cased, as an `Origin` header spells it.
+    static func origin(of url: String) -> String? {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
+            let host = parts.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        return "\(scheme)://\(host)" + (parts.port.map { ":\($0)" } ?? "")
     }
 
     /// The error's page, with the headers it carries (`Allow` on a 405, say).
@@ -60,7 +73,7 @@ public struct Dispatcher: Sendable {
             return errorPage(.methodNotAllowed(allowed), request)
         case .found(let handler, let parameters):
             request.pathParameters = parameters
-            let cookie = request.cookies[CSRF.cookieName]
+            let cookie = request.cookies[csrf.cookieName]
             request.csrf = CSRFToken(existing: cookie.flatMap { csrf.isValid($0) ? $0 : nil }, issuer: csrf)
             var response: Response
             do throws(HTTPError) {
@@ -71,30 +84,52 @@ public struct Dispatcher: Sendable {
             }
             // Only a response that rendered a form with a new token needs the cookie.
             if request.csrf.issuedNew {
-                response.headers.append(("Set-Cookie", Cookies.setCookie(name: CSRF.cookieName, value: request.csrf.value)))
+                response.headers.append(("Set-Cookie", csrf.setCookie(request.csrf.value)))
             }
             return response
         }
     }
 
-    /// Throws 403 when a state-changing request lacks the token (or 400/415 when its form
-    /// body cannot be read at all, which also changes nothing).
+    /// Throws 403 when a state-changing request came from another site (its `Origin` or
+    /// `Sec-Fetch-Site` says so) or lacks the token, whatever its `Content-Type` (or 400 when
+    /// its form body cannot be read at all, which also changes nothing).
+    ///
+    /// `/api/` authenticates with a bearer token, never a cookie, so it has nothing to forge.
+    /// The sample's JSON routes (`/_/`) keep working for its client without a token, but only
+    /// for a real JSON body from this site: a cross-site page can send `application/json` only
+    /// after a CORS preflight, which is never granted.
     private func checkCSRF(_ request: Request, cookie: String?) throws(HTTPError) {
-        guard needsCSRFCheck(request) else { return }
-        let field = try request.form()[CSRF.fieldName]
-        guard csrf.check(cookie: cookie, field: field) else {
-            throw .forbidden(
-                "This form has expired or did not come from this site, so nothing was changed. "
-                    + "Go back, reload the page and send it again.")
+        guard !["GET", "HEAD", "OPTIONS"].contains(request.method), !request.path.hasPrefix("/api/") else { return }
+        let refusal = HTTPError.forbidden(
+            "This form has expired or did not come from this site, so nothing was changed. "
+                + "Go back, reload the page and send it again.")
+        guard isSameSite(request) else { throw refusal }
+        if request.path.hasPrefix("/_/"), request.mediaType == "application/json", !request.body.isEmpty { return }
+        let presented: String?
+        if request.mediaType == "application/x-www-form-urlencoded" {
+            presented = try request.form()[CSRF.fieldName]
+        } else {
+            presented = request.header(CSRF.headerName)
         }
+        guard csrf.check(cookie: cookie, field: presented) else { throw refusal }
     }
 
-    /// Form posts need the token; JSON bodies cannot be sent cross-site without CORS (which we
-    /// never grant) and `/api/` authenticates with a bearer token instead of cookies.
-    private func needsCSRFCheck(_ request: Request) -> Bool {
-        guard !["GET", "HEAD", "OPTIONS"].contains(request.method) else { return false }
-        if request.path.hasPrefix("/api/") { return false }
-        return request.mediaType != "application/json"
+    /// What the browser says of where the request came from (Fetch Metadata, then `Origin`).
+    /// Clients that send neither (curl, old browsers) are judged by the token alone.
+    private func isSameSite(_ request: Request) -> Bool {
+        if let site = request.header("sec-fetch-site")?.lowercased(), site != "same-origin", site != "none" {
+            return false
+        }
+        guard let sent = request.header("origin")?.lowercased() else { return true }
+        if let origin, sent == origin { return true }
+        // Reached under another name than the public URL (localhost vs 127.0.0.1): the origin
+        // must then name the very host the request was sent to.
+        if let host = request.header("host")?.lowercased(), let sentOrigin = URLComponents(string: sent),
+            let sentHost = sentOrigin.host, !sentHost.isEmpty
+        {
+            return sentHost + (sentOrigin.port.map { ":\($0)" } ?? "") == host
+        }
+        return false
     }
 
     private func run(_ handler: Router.Handler, _ request: Request) -> Response {

@@ -7,6 +7,20 @@ public struct Parameters: Sendable, Equatable {
 
     public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
     public func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+
+    /// A whole number within `range`, `fallback` when absent or empty; anything else (words,
+    /// signs, numbers out of range) is a 400 that names the parameter and the range, so no
+    /// arithmetic on it can overflow later.
+    public func integer(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(HTTPError) -> Int {
+        guard let text = self[name], !text.isEmpty else { return fallback }
+        guard text.utf8.count <= 19, text.utf8.allSatisfy({ (48...57).contains($0) }), let value = Int(text),
+            range.contains(value)
+        else {
+            throw .badRequest(
+                "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound); got \(text.prefix(40)).")
+        }
+        return value
+    }
     public var isEmpty: Bool { pairs.isEmpty }
 
     public static func == (lhs: Parameters, rhs: Parameters) -> Bool {

@@ -10,6 +10,8 @@ public struct Request: Sendable {
     public var bodyTooLarge: Bool
     /// Set by nginx `auth_basic` (or another front) as `REMOTE_USER`.
     public var remoteUser: String?
+    /// The client's address as nginx saw it (`REMOTE_ADDR`).
+    public var remoteAddress: String?
     public var requestID: String
     /// Filled in by the router: `{id}` in `/connectors/{id}/setup`.
     public var pathParameters: [String: String] = [:]
@@ -19,7 +21,8 @@ public struct Request: Sendable {
 
     public init(
         method: String, path: String, query: Parameters = Parameters(), headers: [String: String] = [:],
-        body: [UInt8] = [], bodyTooLarge: Bool = false, remoteUser: String? = nil, requestID: String = "test"
+        body: [UInt8] = [], bodyTooLarge: Bool = false, remoteUser: String? = nil, remoteAddress: String? = nil,
+        requestID: String = "test"
     ) {
         self.method = method.uppercased()
         self.path = path
@@ -28,6 +31,7 @@ public struct Request: Sendable {
         self.body = body
         self.bodyTooLarge = bodyTooLarge
         self.remoteUser = remoteUser
+        self.remoteAddress = remoteAddress
         self.requestID = requestID
     }
 
@@ -85,6 +89,7 @@ extension Request {
             body: body,
             bodyTooLarge: bodyTooLarge,
             remoteUser: cgi["REMOTE_USER"].flatMap { $0.isEmpty ? nil : $0 },
+            remoteAddress: cgi["REMOTE_ADDR"].flatMap { $0.isEmpty ? nil : $0 },
             requestID: cgi["REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID())
         self.query = try Parameters.decode(cgi["QUERY_STRING"] ?? "")
     }

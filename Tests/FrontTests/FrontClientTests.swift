@@ -154,4 +154,27 @@ let secret = "s3cr3t-t0k3n"
             "\(error)".contains("Unknown page token") && transport.requests.count == 1
         }
     }
+
+    @Test(arguments: ["nan", "inf", "1e400", "-3", ""])
+    func aBadRateLimitHeaderFailsThePageNamingTheHeader(value: String) async {
+        let transport = ScriptedTransport([json(200, emptyPage, headers: ["x-ratelimit-limit": value])])
+        await #expect {
+            try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
+        } throws: { error in
+            guard case .malformed(_, let detail) = error as? FrontError else { return false }
+            return detail.contains("x-ratelimit-limit") && transport.requests.count == 1
+        }
+    }
+
+    @Test(arguments: ["1e400", "-1", "1e300", "-1e400"])
+    func aDocumentWithAnImpossibleTimestampFailsThePage(value: String) async {
+        let page = #"{"_pagination":{"next":null},"_links":{"self":"x"},"_results":[{"id":"evt_1","emitted_at":"# + value + "}]}"
+        let transport = ScriptedTransport([json(page)])
+        await #expect {
+            try await client(transport).page(URL(string: "http://127.0.0.1:9/events")!)
+        } throws: { error in
+            guard case .malformed = error as? FrontError else { return false }
+            return true
+        }
+    }
 }

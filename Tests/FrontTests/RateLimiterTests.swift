@@ -93,13 +93,25 @@ import Testing
         #expect(waits == [0, 1, 2, 3])
     }
 
-    @Test func headersAreReadWhateverTheirForm() {
-        let parsed = RateLimitHeaders(
+    @Test func headersAreReadWhateverTheirForm() throws {
+        let parsed = try RateLimitHeaders(
             headers: ["x-ratelimit-limit": "200", "x-ratelimit-remaining": "17", "x-ratelimit-reset": "1731619500.5",
                 "retry-after": "4", "x-front-tier": "tier-2"],
             now: 1_731_619_000)
         #expect(parsed == RateLimitHeaders(limit: 200, remaining: 17, reset: 1_731_619_500.5, retryAfter: 4, tier: "tier-2"))
-        #expect(RateLimitHeaders(headers: ["x-ratelimit-reset": "30"], now: 1_731_619_000).reset == 1_731_619_030)
+        #expect(try RateLimitHeaders(headers: ["x-ratelimit-reset": "30"], now: 1_731_619_000).reset == 1_731_619_030)
+    }
+
+    @Test(arguments: [
+        ("x-ratelimit-limit", "nan"), ("x-ratelimit-limit", "inf"), ("x-ratelimit-limit", "1e400"),
+        ("x-ratelimit-limit", "-5"), ("x-ratelimit-limit", ""), ("x-ratelimit-remaining", "NaN"),
+        ("x-ratelimit-remaining", "9223372036854775808"), ("x-ratelimit-reset", "-infinity"),
+        ("x-ratelimit-reset", "1e300"), ("retry-after", "nan"), ("retry-after", "-1"), ("retry-after", "abc"),
+    ])
+    func aHeaderThatIsNoSaneNumberIsRefusedNamingIt(name: String, value: String) {
+        #expect(throws: RateLimitHeaderError(name: name, value: value)) {
+            try RateLimitHeaders(headers: [name: value], now: 1_731_619_000)
+        }
     }
 
     @Test func routeClassesComeFromThePath() {
