@@ -49,6 +49,19 @@ struct SandboxClient {
         return try await send(request)
     }
 
+    /// Status, lower-cased headers and the body's bytes, not parsed (hostile bodies are not JSON).
+    func raw(_ target: String, token: String? = SandboxClient.token) async throws -> (status: Int, headers: [String: String], body: String) {
+        var request = URLRequest(url: URL(string: target.hasPrefix("http") ? target : base + target)!)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            if let k = key as? String, let v = value as? String { headers[k.lowercased()] = v }
+        }
+        return (http.statusCode, headers, String(decoding: data, as: UTF8.self))
+    }
+
     private func send(_ request: URLRequest) async throws -> Reply {
         let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse

@@ -121,16 +121,40 @@ extension FrontCore {
 
         case "POST /_sandbox/faults":
             let status = body.int("status"), latency = body.int("latency_ms")
-            guard status != nil || latency != nil else { return .badRequest("Give status (429, 500, 503…) and/or latency_ms") }
+            var headers: [(String, String)]?
+            if let raw = body.dict["headers"] {
+                switch Self.headerOverrides(raw) {
+                case .failure(let e): return e
+                case .success(let h): headers = h
+                }
+            }
+            var corruption: FrontTimestampCorruption?
+            if let raw = body.dict["corrupt_timestamps"] {
+                guard let text = raw as? String, let c = FrontTimestampCorruption(rawValue: text) else {
+                    return .badRequest("corrupt_timestamps must be one of \(FrontTimestampCorruption.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                corruption = c
+            }
+            guard status != nil || latency != nil || headers != nil || corruption != nil else {
+                return .badRequest("Give status (429, 500, 503…), latency_ms, headers and/or corrupt_timestamps")
+            }
             if let status, !(400...599).contains(status) { return .badRequest("status must be 4xx or 5xx") }
             let prefix = body.string("route_prefix")
             let count = body.int("count")
             if status != nil {
+                // Headers given with a status go on that injected answer (retry-after on a 429, say).
                 state.faults.append(FrontFault(status: status, retryAfter: body.int("retry_after"), latencyMs: nil,
-                                               remaining: count ?? 1, routePrefix: prefix))
+                                               remaining: count ?? 1, routePrefix: prefix, headers: headers))
+            } else if let headers {
+                state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
+                                               headers: headers))
             }
             if let latency {
                 state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: max(0, latency), remaining: count, routePrefix: prefix))
+            }
+            if let corruption {
+                state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
+                                               corruptTimestamps: corruption))
             }
             return .json(200, .object([("faults", .array(state.faults.map(faultJSON)))]))
 
@@ -151,6 +175,11 @@ extension FrontCore {
         "POST /_sandbox/conversations {count}", "POST /_sandbox/contacts/update {count|ids}", "POST /_sandbox/contacts {count}",
         "POST /_sandbox/tags {count, names}", "POST /_sandbox/tags/delete {count|ids}",
         "GET /_sandbox/faults", "POST /_sandbox/faults {status, count, retry_after, latency_ms, route_prefix}",
+        "POST /_sandbox/faults {headers: {name: value}, count, route_prefix}: set or override response headers"
+            + " (x-ratelimit-limit, -remaining, -reset, retry-after: nan, inf, 1e400, -5, empty…); with status, on that answer",
+        "POST /_sandbox/faults {corrupt_timestamps: nan|inf|1e400|-1|huge, count, route_prefix}: every numeric timestamp"
+            + " in a list's _results written as NaN, Infinity, 1e400, -1 or 9223372036854775807",
+        "(count: status faults default to 1; latency, headers and corrupt_timestamps last until DELETE)",
         "DELETE /_sandbox/faults",
     ]
 
@@ -190,7 +219,31 @@ extension FrontCore {
     private func faultJSON(_ f: FrontFault) -> FrontJSON {
         .object([("status", f.status.map(FrontJSON.int) ?? .null), ("retry_after", f.retryAfter.map(FrontJSON.int) ?? .null),
                  ("latency_ms", f.latencyMs.map(FrontJSON.int) ?? .null), ("remaining", f.remaining.map(FrontJSON.int) ?? .null),
-                 ("route_prefix", .str(f.routePrefix))])
+                 ("route_prefix", .str(f.routePrefix)),
+                 ("headers", f.headers.map { .object($0.map { ($0.0, .string($0.1)) }) } ?? .null),
+                 ("corrupt_timestamps", .str(f.corruptTimestamps?.rawValue))])
+    }
+
+    /// `{"name": "value", …}` with HTTP token names and values without line breaks (numbers are
+    /// taken as their text), in name order so the fault list reads the same every time.
+    private static func headerOverrides(_ raw: Any) -> Result<[(String, String)], FrontResponse> {
+        guard let dict = raw as? [String: Any] else { return .failure(.badRequest("headers must be an object of header name to value")) }
+        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var out: [(String, String)] = []
+        for (name, value) in dict.sorted(by: { $0.key < $1.key }) {
+            guard !name.isEmpty, name.allSatisfy(tokenCharacters.contains) else {
+                return .failure(.badRequest("Header name \(name) is not an HTTP token"))
+            }
+            let text: String
+            if let s = value as? String { text = s } else if let n = value as? NSNumber { text = n.stringValue } else {
+                return .failure(.badRequest("Header \(name) must have a string value"))
+            }
+            guard !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
+                return .failure(.badRequest("Header \(name) must not contain control characters"))
+            }
+            out.append((name.lowercased(), text))
+        }
+        return .success(out)
     }
 
     /// What a complete, up-to-date capture must hold: every current id with its cursor field.

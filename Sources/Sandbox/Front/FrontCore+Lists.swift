@@ -163,10 +163,18 @@ extension FrontCore {
             let token = issueToken(FrontStoredCursor(route: route.name, limit: limit, page: page + 1, query: query, position: nextPosition), state: &state)
             next = .string("\(base)\(request.path)?limit=\(limit)&page_token=\(token)")
         }
+        var rendered = FrontJSON.array(results)
+        if let i = state.faults.firstIndex(where: { $0.corruptTimestamps != nil && $0.isLive && $0.matches(request.path) }),
+            let corruption = state.faults[i].corruptTimestamps
+        {
+            rendered = rendered.replacingTimes(with: corruption.literal)
+            state.stats["timestamps corrupted", default: 0] += 1
+            consume(&state.faults, i)
+        }
         var envelope: [(String, FrontJSON)] = [
             ("_pagination", .object([("next", next)])),
             ("_links", .object([("self", .string(base + request.path + (request.query.isEmpty ? "" : "?" + request.query)))])),
-            ("_results", .array(results)),
+            ("_results", rendered),
         ]
         if let total { envelope.append(("_total", .int(total))) }
         return .json(200, .object(envelope))

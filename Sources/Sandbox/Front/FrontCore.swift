@@ -35,16 +35,59 @@ struct FrontListQuery {
     var searchInboxes: Set<String> = []
 }
 
-/// One injected fault: a status to answer instead of the real one, or latency, for the next
-/// `remaining` matching requests (nil = until cleared).
+/// One injected fault for the next `remaining` matching requests (nil = until cleared): a status
+/// to answer instead of the real one (with `headers` set on it, if given), latency, response
+/// headers set or overridden on whatever is answered, or the numeric timestamps of a list's
+/// `_results` replaced by a hostile literal.
 struct FrontFault {
     var status: Int?
     var retryAfter: Int?
     var latencyMs: Int?
     var remaining: Int?
     var routePrefix: String?
+    /// Set on the response, replacing any header of the same name (names compared case-insensitively).
+    var headers: [(String, String)]? = nil
+    var corruptTimestamps: FrontTimestampCorruption? = nil
 
     func matches(_ path: String) -> Bool { routePrefix.map { path.hasPrefix($0) } ?? true }
+    var isLive: Bool { (remaining ?? 1) > 0 }
+    /// Only overrides headers of whatever the sandbox answers (no status, latency or body change).
+    var isHeaderOnly: Bool { headers != nil && status == nil && latencyMs == nil && corruptTimestamps == nil }
+}
+
+/// What a corrupt-timestamps fault writes in place of every numeric timestamp of `_results`
+/// (`created_at`, `updated_at`, `emitted_at`, `posted_at`, also inside embedded documents).
+enum FrontTimestampCorruption: String, CaseIterable, Sendable {
+    /// `NaN`, as Python's and some JavaScript encoders write it (not valid JSON).
+    case nan
+    /// `Infinity` (not valid JSON either).
+    case inf
+    /// `1e400`: valid JSON syntax, but overflows a Double.
+    case overflow = "1e400"
+    /// `-1`: a second before 1970.
+    case negative = "-1"
+    /// `9223372036854775807` seconds: fits an Int64 as written, overflows it in milliseconds.
+    case huge
+
+    var literal: String {
+        switch self {
+        case .nan: "NaN"
+        case .inf: "Infinity"
+        case .overflow: "1e400"
+        case .negative: "-1"
+        case .huge: "9223372036854775807"
+        }
+    }
+}
+
+extension FrontResponse {
+    /// Sets each header, replacing those of the same name.
+    mutating func override(_ replacements: [(String, String)]) {
+        for (name, value) in replacements {
+            headers.removeAll { $0.0.lowercased() == name.lowercased() }
+            headers.append((name.lowercased(), value))
+        }
+    }
 }
 
 struct FrontState {
@@ -133,7 +176,12 @@ final class FrontCore: Sendable {
     }
 
     private func handleAPI(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
-        let response = dispatchAPI(request, state: &state, now: now)
+        var response = dispatchAPI(request, state: &state, now: now)
+        if let i = state.faults.firstIndex(where: { $0.isHeaderOnly && $0.isLive && $0.matches(request.path) }) {
+            response.override(state.faults[i].headers ?? [])
+            state.stats["headers injected", default: 0] += 1
+            consume(&state.faults, i)
+        }
         state.stats[String(response.status), default: 0] += 1
         return response
     }
@@ -186,6 +234,10 @@ final class FrontCore: Sendable {
             case 503: r = .error(503, "Service unavailable", "The Front sandbox is pretending to be unavailable", headers: peek(&state))
             case let s: r = .error(s, s >= 500 ? "Internal server error" : "Error", "Injected fault \(s)", headers: peek(&state))
             }
+            if let headers = fault.headers {
+                r.override(headers)
+                state.stats["headers injected", default: 0] += 1
+            }
             r.delay = delay
             return r
         }
@@ -212,7 +264,7 @@ final class FrontCore: Sendable {
         return r
     }
 
-    private func consume(_ faults: inout [FrontFault], _ i: Int) {
+    func consume(_ faults: inout [FrontFault], _ i: Int) {
         guard let left = faults[i].remaining else { return }
         if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
     }

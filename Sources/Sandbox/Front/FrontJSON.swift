@@ -12,6 +12,8 @@ enum FrontJSON: Sendable {
     case string(String)
     case array([FrontJSON])
     case object([(String, FrontJSON)])
+    /// Bytes written as they are: the hostile-data faults use it for `NaN`, `Infinity`, `1e400`.
+    case raw(String)
 
     static func str(_ value: String?) -> FrontJSON { value.map(FrontJSON.string) ?? .null }
 
@@ -29,6 +31,7 @@ enum FrontJSON: Sendable {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .time(let ms): out.append(contentsOf: FrontTime.seconds(ms).utf8)
         case .string(let s): Self.writeString(s, into: &out)
+        case .raw(let text): out.append(contentsOf: text.utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
@@ -45,6 +48,16 @@ enum FrontJSON: Sendable {
                 value.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Every `time` value at any depth replaced by `literal` (the corrupt-timestamps fault).
+    func replacingTimes(with literal: String) -> FrontJSON {
+        switch self {
+        case .time: .raw(literal)
+        case .array(let items): .array(items.map { $0.replacingTimes(with: literal) })
+        case .object(let pairs): .object(pairs.map { ($0.0, $0.1.replacingTimes(with: literal)) })
+        default: self
         }
     }
 
