@@ -238,4 +238,27 @@ struct HardeningTests {
         #expect(statuses.contains(303))
         #expect(statuses.contains(503))
     }
+
+    @Test(
+        "a Front that sends rate-limit headers or timestamps that are no numbers: the job fails saying so, the worker lives on",
+        arguments: [
+            // The other values (inf, -5, nan timestamps…) are the unit tests' and scripts/chaos's.
+            #"{"headers": {"x-ratelimit-limit": "nan"}}"#, #"{"headers": {"x-ratelimit-reset": "1e400"}}"#,
+            #"{"headers": {"x-ratelimit-remaining": ""}}"#, #"{"corrupt_timestamps": "1e400"}"#,
+            #"{"corrupt_timestamps": "huge"}"#,
+        ])
+    func hostileFront(fault: String) async throws {
+        let env = try await CaptureEnvironment.start()
+        defer { env.stop() }
+        var body = try JSONSerialization.jsonObject(with: Data(fault.utf8)) as? [String: Any] ?? [:]
+        body["count"] = 100_000
+        try await env.sandbox("POST", "/_sandbox/faults", body: body)
+        let jobPath = try await env.createCapture(name: "Hostile")
+        let job = try await env.waitForJob(jobPath, toBe: ["failed"], timeout: 60)
+        let error = job["error"] as? String ?? ""
+        #expect(error.contains("not what its API sends") || error.contains("not a time") || error.contains("header"), "\(error)")
+        #expect(try await env.stack.get("/healthz").status == 200)
+        #expect(env.stack.worker?.isRunning == true)
+        #expect(!env.stack.log().contains("Fatal error"))
+    }
 }
