@@ -136,7 +136,7 @@ public struct JobLife: Sendable, Equatable {
             let last = error.map { " Last error: \($0)" } ?? ""
             end(
                 .failed(
-                    "Gave up after \(attempts) attempts: each time the runner stopped before the job ended "
+                    "Gave up after \(attempts == 1 ? "1 attempt" : "\(attempts) attempts"): each time the runner stopped before the job ended "
                         + "(it crashed or was killed; see the worker's log for job lines).\(last)"),
                 now: now)
             return .gaveUp

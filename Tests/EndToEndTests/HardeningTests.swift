@@ -261,4 +261,21 @@ struct HardeningTests {
         #expect(env.stack.worker?.isRunning == true)
         #expect(!env.stack.log().contains("Fatal error"))
     }
+
+    @Test("a job whose worker keeps dying is not claimed forever: past the attempt limit it ends failed, and the worker serves")
+    func crashLoopEnds() async throws {
+        let env = try await CaptureEnvironment.start(extra: ["SWITCHBOARD_JOB_LEASE_SECONDS": "2", "SWITCHBOARD_JOB_MAX_ATTEMPTS": "1"])
+        defer { env.stop() }
+        try await env.slowDown(latencyMs: 400)
+        let jobPath = try await env.createCapture(name: "Crash loop")
+        _ = try await env.waitForJob(jobPath, toBe: ["running"])
+        let worker = try #require(env.stack.worker)
+        kill(worker.processIdentifier, SIGKILL)
+        Stack.terminate(worker)
+        try? FileManager.default.removeItem(atPath: env.stack.socket)
+        try env.stack.startWorker()
+        let job = try await env.waitForJob(jobPath, toBe: ["failed"], timeout: 60)
+        #expect((job["error"] as? String)?.contains("Gave up after 1 attempt:") == true, "\(job["error"] ?? "")")
+        #expect(try await env.stack.get("/captures").status == 200)
+    }
 }
