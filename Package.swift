@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C at the edge: libfcgi's header, seen only by `FastCGI`.
@@ -30,12 +32,17 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .target(name: "Transport", swiftSettings: swiftSettings),
-        .target(name: "Fivetran", dependencies: ["Transport"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
-        .target(name: "Front", dependencies: ["Transport"], swiftSettings: swiftSettings),
+        .target(
+            name: "Fivetran", dependencies: ["Transport", .product(name: "CoreMetrics", package: "swift-metrics")],
+            resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .target(
+            name: "Front", dependencies: ["Transport", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings),
         .target(name: "Capture", dependencies: ["Front", "Store", "Yams"], swiftSettings: swiftSettings),
         .target(
             name: "Jobs",
@@ -43,6 +50,7 @@ let package = Package(
                 "Capture", "Store", "Front", "Transport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -56,6 +64,8 @@ let package = Package(
                 "FastCGI", "Web", "Jobs", "Store", "Capture", "Front", "Fivetran", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -66,6 +76,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
+        // Fuzzing (docs/fuzzing.md): one entry point per edge decoder or remote-data parser, run by
+        // libFuzzer through `switchboard-fuzz` (scripts/fuzz) and replayed from Tests/FuzzCorpus by
+        // FuzzReplayTests.
+        .target(name: "FuzzTargets", dependencies: ["Web", "Front", "Fivetran", "Capture"], swiftSettings: swiftSettings),
+        .executableTarget(name: "switchboard-fuzz", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
@@ -83,5 +98,6 @@ let package = Package(
         .testTarget(
             name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
     ]
 )

@@ -115,13 +115,7 @@ struct APIRoutes {
     private static func metrics(_ context: CaptureContext) throws -> Response {
         let counts: [JobState: Int]
         do { counts = try context.store.jobCounts() } catch { throw context.storeFailure(error) }
-        var text = "# HELP switchboard_jobs Jobs in the database by state.\n# TYPE switchboard_jobs gauge\n"
-        for state in JobState.allCases {
-            text += "switchboard_jobs{state=\"\(state.rawValue)\"} \(counts[state] ?? 0)\n"
-        }
-        text += "# HELP switchboard_requests_total Requests this worker process has answered.\n"
-        text += "# TYPE switchboard_requests_total counter\n"
-        text += "switchboard_requests_total \(context.metrics.requestsServed)\n"
+        let text = context.metrics.text(jobCounts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
         var response = Response.text(text)
         response.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         return response

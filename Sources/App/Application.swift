@@ -16,6 +16,7 @@ public struct Application: Sendable {
     let metrics: Metrics
 
     public init(configuration: Configuration, logger: Logger) throws {
+        try configuration.check()
         let templates = try Templates(directory: configuration.templatesDirectory)
         let site = Site(templates: templates, configuration: configuration, logger: logger)
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
@@ -30,7 +31,7 @@ public struct Application: Sendable {
         ConnectorRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         ServiceRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         SampleRoutes(directory: directory).register(in: &router)
-        let metrics = Metrics()
+        let metrics = Metrics(workerRestarts: configuration.workerRestarts)
         self.metrics = metrics
         let captures = CaptureContext(site: site, store: store, box: SecretBox(secret: secret), metrics: metrics)
         CaptureRoutes(context: captures).register(in: &router)

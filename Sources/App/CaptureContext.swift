@@ -119,12 +119,6 @@ final class FailureThrottle: Sendable {
     }
 }
 
-/// Counters for `/metrics`.
-final class Metrics: Sendable {
-    private let requests = Atomic<Int>(0)
-    func requestServed() { requests.add(1, ordering: .relaxed) }
-    var requestsServed: Int { requests.load(ordering: .relaxed) }
-}
 
 // MARK: Shared formatting
 

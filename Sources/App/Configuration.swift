@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     /// Worker threads that may wait on a live Fivetran call at once (`SWITCHBOARD_FIVETRAN_CALLS`,
     /// default 4); keep it below `serve --threads` so pages that need no call always get a thread.
     public var fivetranLiveCalls: Int
+    /// Restarts of the worker before this process, as its supervisor counts them
+    /// (`SWITCHBOARD_WORKER_RESTARTS`), exported on `/metrics`.
+    public var workerRestarts: Int
 
     public static let version = "0.1.0"
 
@@ -64,6 +67,28 @@ public struct Configuration: Sendable {
         self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
         self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
         self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
+        self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
+    }
+}
+
+extension Configuration {
+    /// Refuses, before anything starts, the settings that could not work at all, saying which.
+    public func check() throws(ConfigurationError) {
+        guard let url = URL(string: publicURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else { throw .notAURL(name: "SWITCHBOARD_PUBLIC_URL", value: publicURL) }
+    }
+}
+
+/// A setting that cannot be used, named, with its value (never a secret's).
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case notAURL(name: String, value: String)
+
+    public var description: String {
+        switch self {
+        case .notAURL(let name, let value):
+            "\(name) must be an http(s) URL such as https://switchboard.example.com; got \"\(value.prefix(200))\""
+        }
     }
 }
 

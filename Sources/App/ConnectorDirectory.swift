@@ -73,7 +73,7 @@ final class ConnectorDirectory: Sendable {
         let group = settings.groupID
         // The return address names the connection, which has no id until it exists: create it
         // with the list as return address, then ask for a card that comes back to it by id.
-        let redirect = URL(string: "\(publicURL)/connectors")!
+        let redirect = returnURL(path: "/connectors")
         let created = try blockingWait { () async throws(FivetranError) in
             try await client.createConnection(service: service, group: group, schemaName: schema, redirectURI: redirect)
         }
@@ -103,7 +103,12 @@ final class ConnectorDirectory: Sendable {
     }
 
     func returnURL(for id: String) -> URL {
-        URL(string: "\(publicURL)/connectors/\(percentEncode(id))/return")!
+        returnURL(path: "/connectors/\(percentEncode(id))/return")
+    }
+
+    /// `publicURL` + `path`; the public URL was checked to be a URL at start-up (Configuration).
+    private func returnURL(path: String) -> URL {
+        URL(string: publicURL + path) ?? URL(fileURLWithPath: path)
     }
 
     /// The display name for the JSON routes: the stored one, else the schema (as the sample did).

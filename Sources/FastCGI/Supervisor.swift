@@ -28,7 +28,7 @@ public struct RestartPolicy: Sendable, Equatable {
         }
         quickDeaths += 1
         var delay = firstDelay
-        for _ in 1..<quickDeaths {
+        for _ in 1..<min(quickDeaths, 64) {
             delay = delay * 2
             if delay >= maxDelay { return maxDelay }
         }

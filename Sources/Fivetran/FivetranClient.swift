@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Transport
 
@@ -136,6 +137,14 @@ public struct FivetranClient: Sendable {
         var idempotent = true
         /// For messages and logs: method and path, never the query or the host.
         var name: String { "\(method) \(path)" }
+        /// For metrics: the path with ids replaced by `{id}` (few distinct values).
+        var metricName: String {
+            let segments = path.split(separator: "/").map { segment -> String in
+                let known = ["v1", "connections", "connectors", "metadata", "connector-types", "connect-card", "sync", "groups"]
+                return known.contains(String(segment)) ? String(segment) : "{id}"
+            }
+            return "\(method) /" + segments.joined(separator: "/")
+        }
     }
 
     private func allPages<Item: Decodable & Sendable>(
@@ -179,8 +188,16 @@ public struct FivetranClient: Sendable {
         while true {
             let outcome: RetryPolicy.Outcome
             let failure: FivetranError
-            do {
-                let response = try await transport.send(request)
+            do throws(TransportError) {
+                let sent = ContinuousClock.now
+                let response: HTTPResponse
+                do throws(TransportError) {
+                    response = try await transport.send(request)
+                } catch {
+                    Self.measure(route, status: nil, since: sent)
+                    throw error
+                }
+                Self.measure(route, status: response.status, since: sent)
                 if (200..<300).contains(response.status) { return response }
                 let retryAfter = RetryPolicy.parseRetryAfter(response[header: "retry-after"])
                 outcome = .status(response.status, retryAfter: retryAfter)
@@ -198,8 +215,21 @@ public struct FivetranClient: Sendable {
         }
     }
 
+    /// Upstream calls by route (method and path template, never ids) and status, 429s apart.
+    static func measure(_ route: Route, status: Int?, since start: ContinuousClock.Instant) {
+        let name = route.metricName
+        let dimensions = [("upstream", "fivetran"), ("route", name), ("status", status.map { "\($0)" } ?? "error")]
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
+            .recordNanoseconds(min(seconds, 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
+        if status == 429 {
+            Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "fivetran"), ("route", name)])
+                .increment()
+        }
+    }
+
     private func makeRequest(_ route: Route, deadline: ContinuousClock.Instant?) -> HTTPRequest {
-        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
+        var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) ?? URLComponents()
         components.percentEncodedPath = components.percentEncodedPath + route.path
         components.queryItems = route.query.isEmpty ? nil : route.query
         var headers = [
@@ -299,13 +329,13 @@ struct Pager: Sendable {
     }
 }
 
-struct Envelope<Payload: Decodable>: Decodable {
+package struct Envelope<Payload: Decodable>: Decodable {
     var code: String?
     var message: String?
     var data: Payload?
 }
 
-struct Page<Item: Decodable>: Decodable {
+package struct Page<Item: Decodable>: Decodable {
     var items: [Item]
     var nextCursor: String?
 
@@ -315,7 +345,7 @@ struct Page<Item: Decodable>: Decodable {
     }
 }
 
-struct ConnectCardReply: Decodable {
+package struct ConnectCardReply: Decodable {
     var connectorID: String?
     var connectCard: ConnectCard?
 
@@ -324,14 +354,14 @@ struct ConnectCardReply: Decodable {
         case connectCard = "connect_card"
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         connectorID = try container.decodeIfPresent(String.self, forKey: .connectorID)
         connectCard = ConnectCard(try container.decodeIfPresent(JSONValue.self, forKey: .connectCard))
     }
 }
 
-struct ErrorReply: Decodable {
+package struct ErrorReply: Decodable {
     var code: String?
     var message: String?
 }

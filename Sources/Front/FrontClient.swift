@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Transport
 
@@ -104,7 +105,7 @@ public struct FrontClient: Sendable {
                 "\(name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? name)=\(value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value)"
             }.joined(separator: "&")
         }
-        return parts.url!
+        return parts.url ?? baseURL.appendingPathComponent(path)
     }
 
     /// One list page, after waiting for the rate limiter and retrying what may pass.
@@ -134,9 +135,12 @@ public struct FrontClient: Sendable {
                 headers: ["Authorization": token.authorization, "Accept": "application/json"])
             requests += 1
             let response: HTTPResponse
+            let sent = ContinuousClock.now
             do {
                 response = try await Self.uncancelled(request, on: transport)
+                Self.measure(routeClass, status: response.status, since: sent)
             } catch {
+                Self.measure(routeClass, status: nil, since: sent)
                 await limiter.abandon()
                 if Task.isCancelled { throw .cancelled }
                 failures += 1
@@ -178,6 +182,19 @@ public struct FrontClient: Sendable {
             default:
                 throw .rejected(route: route, status: response.status, message: Self.errorMessage(response))
             }
+        }
+    }
+
+    /// Upstream calls by route class and status (`error` when no answer came), and 429s apart.
+    static func measure(_ route: RouteClass, status: Int?, since start: ContinuousClock.Instant) {
+        let dimensions = [("upstream", "front"), ("route", route.description), ("status", status.map { "\($0)" } ?? "error")]
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
+            .recordNanoseconds(min(seconds, 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
+        if status == 429 {
+            Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "front"), ("route", route.description)])
+                .increment()
         }
     }
 

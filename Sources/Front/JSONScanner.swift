@@ -5,18 +5,18 @@ import Foundation
 /// reformat numbers, and then every re-read would look like a change).
 ///
 /// It checks structure (brackets, strings, literals); the caller decodes the small parts it needs.
-struct JSONScanner {
-    struct Malformed: Error, CustomStringConvertible {
+package struct JSONScanner {
+    package struct Malformed: Error, CustomStringConvertible {
         var offset: Int
         var why: String
-        var description: String { "\(why) at byte \(offset)" }
+        package var description: String { "\(why) at byte \(offset)" }
     }
 
     private let bytes: [UInt8]
-    init(_ data: Data) { bytes = [UInt8](data) }
+    package init(_ data: Data) { bytes = [UInt8](data) }
 
     /// The members of the top-level object: name → byte range of the value.
-    func objectMembers() throws(Malformed) -> [(name: String, range: Range<Int>)] {
+    package func objectMembers() throws(Malformed) -> [(name: String, range: Range<Int>)] {
         var index = skipSpace(0)
         let members = try members(at: &index)
         index = skipSpace(index)
@@ -25,13 +25,13 @@ struct JSONScanner {
     }
 
     /// The members of the object in `range`.
-    func objectMembers(in range: Range<Int>) throws(Malformed) -> [(name: String, range: Range<Int>)] {
+    package func objectMembers(in range: Range<Int>) throws(Malformed) -> [(name: String, range: Range<Int>)] {
         var index = range.lowerBound
         return try members(at: &index)
     }
 
     /// The byte ranges of the elements of the array in `range`.
-    func arrayElements(in range: Range<Int>) throws(Malformed) -> [Range<Int>] {
+    package func arrayElements(in range: Range<Int>) throws(Malformed) -> [Range<Int>] {
         var index = range.lowerBound
         guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else {
             throw Malformed(offset: index, why: "expected an array")
@@ -51,7 +51,7 @@ struct JSONScanner {
         }
     }
 
-    func slice(_ range: Range<Int>) -> Data { Data(bytes[range]) }
+    package func slice(_ range: Range<Int>) -> Data { Data(bytes[range]) }
 
     private func members(at index: inout Int) throws(Malformed) -> [(name: String, range: Range<Int>)] {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {

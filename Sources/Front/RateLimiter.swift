@@ -128,16 +128,12 @@ public struct RateLimiter: Sendable, Equatable {
         var at = max(now, nextCompanySlot, blockedUntil)
         if let reset = resetAt, at >= reset {
             // The window we knew of is over: a fresh one until Front says otherwise.
-            var next = reset
-            while next <= at { next += minute }
-            resetAt = next
+            resetAt = Self.firstWindowEnd(after: at, from: reset, minute: minute)
             remaining = max(0, limit - inFlight)
         }
         if remaining <= 0, let reset = resetAt {
             at = max(at, reset)
-            var next = reset
-            while next <= at { next += minute }
-            resetAt = next
+            resetAt = Self.firstWindowEnd(after: at, from: reset, minute: minute)
             remaining = max(0, limit - inFlight)
         }
         let companyAt = at
@@ -200,6 +196,16 @@ public struct RateLimiter: Sendable, Equatable {
     /// taken back; this only keeps them from going out inside the `retry-after` of a later 429.
     public func blocked(_ route: RouteClass, now: Double) -> Double {
         max(0, max(blockedUntil, resourceBlockedUntil[route.resource] ?? 0) - now)
+    }
+
+    /// The first `reset + k × minute` (k a whole number of minutes) later than `at`, computed rather
+    /// than stepped: a reset far in the past costs one division, never a loop of millions.
+    static func firstWindowEnd(after at: Double, from reset: Double, minute: Double) -> Double {
+        guard reset.isFinite, at.isFinite, minute > 0 else { return at + max(minute, 1) }
+        guard reset <= at else { return reset }
+        let minutes = ((at - reset) / minute).rounded(.down) + 1
+        let next = reset + minutes * minute
+        return next > at ? next : at + minute
     }
 
     private var searchSpacing: Double { minute / (Self.searchShare * Double(max(limit, 1))) }

@@ -1,4 +1,5 @@
 import Capture
+import CoreMetrics
 import Foundation
 import Front
 import Logging
@@ -160,6 +161,7 @@ public final class JobRunner: Sendable {
             fence: LeaseFence(jobID: job.id, token: token))
         let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings, startDate: config.startDate))
         let flags = Flags()
+        let began = ContinuousClock.now
         let run = engine.start()
 
         let outcome: Result<CaptureSummary, CaptureError> = await withTaskCancellationHandler {
@@ -218,6 +220,7 @@ public final class JobRunner: Sendable {
         }
 
         let bindings = tally.withLock { $0.bindings() }
+        Self.measure(outcome, cancelRequested: flags.cancelRequested.load(ordering: .sequentiallyConsistent), since: began)
         if case .failure(.leaseLost) = outcome {
             log.warning("lease lost to another runner at a commit; stopped without writing")
             return
@@ -244,6 +247,24 @@ public final class JobRunner: Sendable {
         } catch {
             log.error("cannot record the end of the job: \(error); its lease will expire and it will be resumed")
         }
+    }
+
+    /// Runs by how they ended (succeeded, failed, cancelled, handed back, lease lost) and how long
+    /// each took: what an operator alerts on.
+    private static func measure(
+        _ outcome: Result<CaptureSummary, CaptureError>, cancelRequested: Bool, since start: ContinuousClock.Instant
+    ) {
+        let label: String
+        switch outcome {
+        case .success: label = "succeeded"
+        case .failure(.leaseLost): label = "lease_lost"
+        case .failure(.cancelled): label = cancelRequested ? "cancelled" : "handed_back"
+        case .failure: label = cancelRequested ? "cancelled" : "failed"
+        }
+        Counter(label: "switchboard_job_runs_total", dimensions: [("outcome", label)]).increment()
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        CoreMetrics.Timer(label: "switchboard_job_run_duration_seconds", dimensions: [("outcome", label)])
+            .recordNanoseconds(min(seconds, 8_640_000) * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// The capture's configuration with its token opened; a capture that cannot run is a

@@ -38,8 +38,9 @@ extension Store {
                 try db.execute(
                     sql: "INSERT INTO api_token (name, sha256, hint, createdAt) VALUES (?, ?, ?, ?)",
                     arguments: [name, sha256, hint, now.timeIntervalSince1970])
-                return try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
-                    .map(APITokenRecord.init(row:))!
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
+                else { throw RowVanished(table: "api_token") }
+                return APITokenRecord(row: row)
             }
         } catch {
             throw StoreError(path: path, action: "save API token \(name)", underlying: error)

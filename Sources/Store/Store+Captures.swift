@@ -84,8 +84,9 @@ extension Store {
                         capture.startDate?.timeIntervalSince1970, capture.resources.sorted().joined(separator: ","),
                         now.timeIntervalSince1970, capture.createdBy,
                     ])
-                return try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [db.lastInsertedRowID])
-                    .map(CaptureRecord.init(row:))!
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [db.lastInsertedRowID])
+                else { throw RowVanished(table: "capture") }
+                return CaptureRecord(row: row)
             }
         } catch let conflict as StoreError.Conflict {
             throw StoreError(path: path, action: "save capture \(capture.name)", underlying: conflict)

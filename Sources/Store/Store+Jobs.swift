@@ -124,7 +124,8 @@ extension Store {
                 try db.execute(
                     sql: "INSERT INTO job (captureID, state, createdAt, requestedBy, progress) VALUES (?, ?, ?, ?, ?)",
                     arguments: [captureID, life.state.rawValue, now.timeIntervalSince1970, requestedBy, try encode(bindings)])
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [db.lastInsertedRowID])!
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [db.lastInsertedRowID])
+                else { throw RowVanished(table: "job") }
                 return .queued(try JobRecord(row: row))
             }
         } catch {

@@ -443,6 +443,12 @@ struct LeaseLost: Error, CustomStringConvertible {
     var description: String { "\(Self.prefix) \(jobID) is no longer ours: another runner took it over" }
 }
 
+/// A row just inserted could not be read back in the same transaction (a corrupt database).
+struct RowVanished: Error, CustomStringConvertible {
+    let table: String
+    var description: String { "the \(table) row just inserted cannot be read back; check the database with `sqlite3 FILE 'PRAGMA integrity_check'`" }
+}
+
 struct StoreBusy: Error, CustomStringConvertible {
     var description: String { "every database reader is busy" }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -57,6 +58,10 @@ public struct Dispatcher: Sendable {
         response.setHeader("X-Request-Id", request.requestID)
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        CoreMetrics.Timer(
+            label: "switchboard_http_request_duration_seconds",
+            dimensions: [("route", request.route ?? "unmatched"), ("method", request.method), ("status", "\(response.status)")]
+        ).recordNanoseconds(elapsed.nanoseconds)
         logger.info(
             "\(request.method) \(request.path) \(response.status) \(String(format: "%.1f", milliseconds))ms",
             metadata: ["request_id": "\(request.requestID)"])
@@ -71,8 +76,9 @@ public struct Dispatcher: Sendable {
             return errorPage(.notFound(), request)
         case .methodNotAllowed(let allowed):
             return errorPage(.methodNotAllowed(allowed), request)
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, let pattern):
             request.pathParameters = parameters
+            request.route = pattern
             let cookie = request.cookies[csrf.cookieName]
             request.csrf = CSRFToken(existing: cookie.flatMap { csrf.isValid($0) ? $0 : nil }, issuer: csrf)
             var response: Response
@@ -147,5 +153,14 @@ public struct Dispatcher: Sendable {
                     message: "The server could not answer this request. Quote request id \(request.requestID) when reporting it."),
                 request)
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating past about 30 years (a metric, never a trap).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        guard seconds < 1_000_000_000, seconds > -1_000_000_000 else { return seconds < 0 ? .min : .max }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

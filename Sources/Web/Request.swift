@@ -15,6 +15,8 @@ public struct Request: Sendable {
     public var requestID: String
     /// Filled in by the router: `{id}` in `/connectors/{id}/setup`.
     public var pathParameters: [String: String] = [:]
+    /// The matched route's pattern (`/jobs/{id}`), set by the dispatcher; nil when none matched.
+    public var route: String?
     /// The CSRF token for forms rendered for this request (set by the dispatcher; issued lazily).
     public var csrf = CSRFToken()
     public var csrfToken: String { csrf.value }

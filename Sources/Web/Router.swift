@@ -5,13 +5,15 @@ public struct Router: Sendable {
     public typealias Handler = @Sendable (Request) throws -> Response
 
     public enum Match {
-        case found(Handler, parameters: [String: String])
+        /// `pattern` is the route as registered (`/jobs/{id}`): a label with few values, for metrics.
+        case found(Handler, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [String])
         case notFound
     }
 
     private struct Route {
         let method: String
+        let pattern: String
         let segments: [Segment]
         let handler: Handler
     }
@@ -31,7 +33,7 @@ public struct Router: Sendable {
             let name = piece[piece.index(after: piece.startIndex)..<close]
             return .parameter(name: String(name), suffix: String(piece[piece.index(after: close)...]))
         }
-        routes.append(Route(method: method.uppercased(), segments: segments, handler: handler))
+        routes.append(Route(method: method.uppercased(), pattern: pattern, segments: segments, handler: handler))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
@@ -43,7 +45,7 @@ public struct Router: Sendable {
         var allowed: [String] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.method == method { return .found(route.handler, parameters: parameters) }
+            if route.method == method { return .found(route.handler, parameters: parameters, pattern: route.pattern) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         if allowed.contains("GET") { allowed.append("HEAD") }

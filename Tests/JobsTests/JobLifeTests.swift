@@ -92,4 +92,21 @@ struct JobLifeTests {
         #expect(throws: JobTransitionError.alreadyFinished(.succeeded)) { try life.finish(.failed("x"), token: "a", now: t0 + 2) }
         #expect(throws: JobTransitionError.alreadyFinished(.succeeded)) { try life.claim(token: "b", now: t0 + 99, leaseFor: lease) }
     }
+
+    @Test("a job whose runner vanishes mid-run three times ends failed with a message; hand-backs do not count")
+    func crashLoopsEnd() throws {
+        var life = JobLife(createdAt: t0)
+        var now = t0
+        // A graceful stop (reload) hands the job back: it does not count as a failed attempt.
+        _ = try life.claim(token: "r0", now: now, leaseFor: lease, maxAttempts: 3)
+        try life.release(token: "r0")
+        for attempt in 1...3 {
+            #expect(try life.claim(token: "c\(attempt)", now: now, leaseFor: lease, maxAttempts: 3) == .claimed)
+            now += 11  // the runner died: its lease lapses
+        }
+        #expect(try life.claim(token: "c4", now: now, leaseFor: lease, maxAttempts: 3) == .gaveUp)
+        #expect(life.state == .failed)
+        #expect(life.error?.contains("Gave up after 4 attempts") == true)
+        #expect(!life.isClaimable(at: now + 100))
+    }
 }

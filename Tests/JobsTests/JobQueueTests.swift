@@ -20,6 +20,33 @@ struct JobQueueTests {
         try body(one, two, capture)
     }
 
+    @Test("a commit fenced by a lost lease writes nothing; the current holder's commit lands")
+    func fencedCommits() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try Store(path: folder.appendingPathComponent("db.sqlite").path)
+        let capture = try store.insertCapture(
+            NewCapture(name: "Acme", prefix: "acme", sealedToken: Data([1]), tokenHint: "wxyz", startDate: nil, resources: ["tags"]))
+        _ = try store.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
+        let start = Date()
+        let stale = try #require(try store.claimJob(token: "stale", leaseFor: .seconds(1), at: start))
+        // The stale runner paused past its lease; another one took the job.
+        let fresh = try #require(try store.claimJob(token: "fresh", leaseFor: .seconds(10), at: start + 2))
+        #expect(fresh.id == stale.id)
+        let changes = CollectionChanges(
+            collection: "acme/tags", upserts: [DocumentWrite(key: "tag_1", json: Data("{}".utf8))],
+            checkpoints: [CheckpointWrite(name: "acme/tags", state: Data("1".utf8))])
+        await #expect {
+            try await store.commit(changes, fence: LeaseFence(jobID: stale.id, token: "stale"))
+        } throws: { error in
+            (error as? StoreError)?.leaseLost == true
+        }
+        #expect(try store.checkpoint(named: "acme/tags") == nil)
+        #expect(try store.document(in: "acme/tags", key: "tag_1") == nil)
+        let counts = try await store.commit(changes, fence: LeaseFence(jobID: fresh.id, token: "fresh"))
+        #expect(counts.written == 1)
+    }
+
     @Test("a capture has at most one queued or running job; a second request gets the first")
     func oneActivePerCapture() throws {
         try withStores { one, two, capture in

@@ -14,7 +14,7 @@ struct RouterTests {
     }
 
     func body(_ match: Router.Match, path: String) throws -> String? {
-        guard case .found(let handler, let parameters) = match else { return nil }
+        guard case .found(let handler, let parameters, _) = match else { return nil }
         var request = Request(method: "GET", path: path)
         request.pathParameters = parameters
         guard case .bytes(let bytes) = try handler(request).body else { return nil }
