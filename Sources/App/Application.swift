@@ -33,7 +33,15 @@ public struct Application: Sendable {
         SampleRoutes(directory: directory).register(in: &router)
         let metrics = Metrics(workerRestarts: configuration.workerRestarts)
         self.metrics = metrics
-        let captures = CaptureContext(site: site, store: store, box: SecretBox(secret: secret), metrics: metrics)
+        let captures = CaptureContext(
+            site: site, store: store, box: SecretBox(secret: secret), metrics: metrics,
+            exports: LiveCallGate(
+                limit: configuration.concurrentExports,
+                refusal: HTTPError(
+                    status: 503, title: "Other downloads are running",
+                    message: "\(configuration.concurrentExports) downloads are being written right now. "
+                        + "Try again in a few seconds (curl: --retry 20).",
+                    headers: ["Retry-After": "2"])))
         CaptureRoutes(context: captures).register(in: &router)
         JobRoutes(context: captures).register(in: &router)
         CollectionRoutes(context: captures).register(in: &router)

@@ -15,6 +15,8 @@ struct CaptureContext: Sendable {
     let metrics: Metrics
     /// Unknown bearer tokens per client address, so a guesser is slowed down (429).
     let authFailures = FailureThrottle()
+    /// NDJSON downloads streaming at once: each takes a thread and CPU while nginx buffers it.
+    let exports: LiveCallGate
 
     var configuration: Configuration { site.configuration }
 

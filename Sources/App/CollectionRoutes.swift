@@ -93,6 +93,8 @@ struct CollectionRoutes {
         }
         let store = context.store
         let logger = context.site.logger
+        let exports = context.exports
+        try exports.enter()  // left when the stream ends, below
         let filename = name.replacingOccurrences(of: "/", with: "-") + ".ndjson"
         return Response(
             status: 200,
@@ -102,6 +104,7 @@ struct CollectionRoutes {
                 ("Cache-Control", "no-cache"),
             ],
             body: .stream { write in
+                defer { exports.leave() }
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(1 << 16)
                 do {

@@ -32,6 +32,9 @@ public struct Configuration: Sendable {
     /// Restarts of the worker before this process, as its supervisor counts them
     /// (`SWITCHBOARD_WORKER_RESTARTS`), exported on `/metrics`.
     public var workerRestarts: Int
+    /// NDJSON downloads written at once by one worker (`SWITCHBOARD_EXPORTS`, default 2); more
+    /// get 503 with `Retry-After`, so downloads never crowd out the pages.
+    public var concurrentExports: Int
 
     public static let version = "0.1.0"
 
@@ -67,6 +70,7 @@ public struct Configuration: Sendable {
         self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
         self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
         self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
+        self.concurrentExports = bounded(environment["SWITCHBOARD_EXPORTS"], 1...64, default: 2)
         self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
     }
 }

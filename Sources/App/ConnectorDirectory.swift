@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import Store
 import Transport
-import Synchronization
 import Web
 
 /// The team's Fivetran group as the pages see it: the catalog of connector types and the
@@ -27,7 +26,12 @@ final class ConnectorDirectory: Sendable {
     private let liveCalls: LiveCallGate
 
     init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger, liveCallLimit: Int = 4) {
-        self.liveCalls = LiveCallGate(limit: liveCallLimit)
+        self.liveCalls = LiveCallGate(
+            limit: liveCallLimit,
+            refusal: HTTPError(
+                status: 503, title: "Fivetran is slow to answer",
+                message: "Other pages are already waiting on Fivetran. Try again in a few seconds.",
+                headers: ["Retry-After": "5"]))
         self.settings = settings
         self.publicURL = publicURL
         self.store = store
@@ -118,26 +122,6 @@ final class ConnectorDirectory: Sendable {
 
     func setDisplayName(_ name: String, for id: String, user: String?) throws {
         try store.setConnectorName(name, for: id, by: user)
-    }
-}
-
-/// A bound on the threads that wait on Fivetran at once; beyond it, a 503 that says why.
-final class LiveCallGate: Sendable {
-    private let limit: Int
-    private let inUse = Atomic<Int>(0)
-
-    init(limit: Int) { self.limit = max(1, limit) }
-
-    func run<T>(_ body: () throws -> T) throws -> T {
-        guard inUse.add(1, ordering: .sequentiallyConsistent).newValue <= limit else {
-            inUse.subtract(1, ordering: .sequentiallyConsistent)
-            throw HTTPError(
-                status: 503, title: "Fivetran is slow to answer",
-                message: "Other pages are already waiting on Fivetran. Try again in a few seconds.",
-                headers: ["Retry-After": "5"])
-        }
-        defer { inUse.subtract(1, ordering: .sequentiallyConsistent) }
-        return try body()
     }
 }
 
