@@ -88,13 +88,20 @@ struct CollectionRoutes {
     }
 
     private static func download(_ context: CaptureContext, name: String) throws -> Response {
-        guard try summaries(context).contains(where: { $0.name == name }) else {
-            throw HTTPError.notFound("There is no collection \(name).")
-        }
         let store = context.store
         let logger = context.site.logger
         let exports = context.exports
-        try exports.enter()  // left when the stream ends, below
+        let pace = ExportPace(bytesPerSecond: context.configuration.exportBytesPerSecond)
+        // The slot first: a refusal costs no query. It is left when the stream ends, below.
+        try exports.enter()
+        do {
+            guard try summaries(context).contains(where: { $0.name == name }) else {
+                throw HTTPError.notFound("There is no collection \(name).")
+            }
+        } catch {
+            exports.leave()
+            throw error
+        }
         let filename = name.replacingOccurrences(of: "/", with: "-") + ".ndjson"
         return Response(
             status: 200,
@@ -113,6 +120,7 @@ struct CollectionRoutes {
                         buffer.append(0x0A)
                         if buffer.count >= 1 << 16 {
                             guard write(buffer) else { throw ClientGone() }
+                            pace.wrote(buffer.count)
                             buffer.removeAll(keepingCapacity: true)
                         }
                     }
@@ -134,3 +142,22 @@ struct CollectionRoutes {
 }
 
 private struct ClientGone: Error {}
+
+/// Holds one download to a rate: nginx buffers downloads, so without it each would be written as
+/// fast as the CPU allows, and twenty at once would slow every page. Sleeping here is on the
+/// download's own FastCGI thread, which is what the download costs anyway.
+final class ExportPace: @unchecked Sendable {
+    private let bytesPerSecond: Double
+    private let start = ContinuousClock.now
+    private var sent = 0
+
+    init(bytesPerSecond: Int) { self.bytesPerSecond = Double(max(1, bytesPerSecond)) }
+
+    func wrote(_ count: Int) {
+        sent += count
+        let due = Double(sent) / bytesPerSecond
+        let elapsed = ContinuousClock.now - start
+        let ahead = due - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        if ahead > 0.001 { Thread.sleep(forTimeInterval: min(ahead, 5)) }
+    }
+}

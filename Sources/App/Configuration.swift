@@ -35,6 +35,9 @@ public struct Configuration: Sendable {
     /// NDJSON downloads written at once by one worker (`SWITCHBOARD_EXPORTS`, default 2); more
     /// get 503 with `Retry-After`, so downloads never crowd out the pages.
     public var concurrentExports: Int
+    /// How fast one download is written, in bytes a second (`SWITCHBOARD_EXPORT_MBPS`, megabytes a
+    /// second, default 8): what keeps downloads from taking the CPU the pages need.
+    public var exportBytesPerSecond: Int
 
     public static let version = "0.1.0"
 
@@ -71,6 +74,7 @@ public struct Configuration: Sendable {
         self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
         self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
         self.concurrentExports = bounded(environment["SWITCHBOARD_EXPORTS"], 1...64, default: 2)
+        self.exportBytesPerSecond = bounded(environment["SWITCHBOARD_EXPORT_MBPS"], 1...10_000, default: 8) * 1_000_000
         self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
     }
 }

@@ -290,14 +290,22 @@ public final class Store: Sendable {
         var after: String?
         do {
             while true {
+                // `key > ?` alone (no `OR`), so each batch is a range seek on the primary key.
                 let rows = try read { db in
-                    try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT * FROM document WHERE collection = ? AND (? OR NOT deleted) AND (? IS NULL OR key > ?)
-                            ORDER BY key LIMIT ?
-                            """,
-                        arguments: [collection, includingDeleted, after, after, max(1, batch)])
+                    if let after {
+                        try Row.fetchAll(
+                            db,
+                            sql: """
+                                SELECT * FROM document WHERE collection = ? AND key > ? AND (? OR NOT deleted)
+                                ORDER BY key LIMIT ?
+                                """,
+                            arguments: [collection, after, includingDeleted, max(1, batch)])
+                    } else {
+                        try Row.fetchAll(
+                            db,
+                            sql: "SELECT * FROM document WHERE collection = ? AND (? OR NOT deleted) ORDER BY key LIMIT ?",
+                            arguments: [collection, includingDeleted, max(1, batch)])
+                    }
                 }
                 for row in rows { try body(StoredDocument(row: row)) }
                 guard rows.count >= max(1, batch), let last = rows.last else { return }
