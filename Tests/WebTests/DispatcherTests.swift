@@ -107,4 +107,48 @@ struct DispatcherTests {
         #expect(Response.redirect(to: "//evil.example").header("Location") == "/")
         #expect(Response.redirect(to: "javascript:alert(1)").header("Location") == "/")
     }
+
+    @Test("over https the CSRF cookie is __Host- prefixed and Secure, and only that cookie is accepted")
+    func hostPrefixedCookieOverHTTPS() throws {
+        let secure = CSRF(secret: [UInt8](repeating: 7, count: 32), secure: true)
+        var router = Router()
+        router.get("/form") { r in .html("<form>\(r.csrfToken)</form>") }
+        router.post("/form") { _ in .text("ok") }
+        let d = Dispatcher(router: router, csrf: secure, logger: Logger(label: "test"), publicURL: "https://sb.example") {
+            error, _ in .text("\(error.status)", status: error.status)
+        }
+        let page = d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
+        let setCookie = try #require(page.header("Set-Cookie"))
+        #expect(setCookie.hasPrefix("__Host-sb_csrf="))
+        #expect(setCookie.contains("; Secure"))
+        #expect(setCookie.contains("Path=/"))
+        #expect(!setCookie.contains("Domain"))
+        let token = String(setCookie.split(separator: ";")[0].dropFirst("__Host-sb_csrf=".count))
+        let form = Array("_csrf=\(token)".utf8)
+        let type = "application/x-www-form-urlencoded"
+        #expect(d.respond(cgi: cgi("POST", "/form", cookie: "__Host-sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 200)
+        // The unprefixed name (which a sibling subdomain could plant) is not read.
+        #expect(d.respond(cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 403)
+    }
+
+    @Test(
+        "a POST whose Origin or Sec-Fetch-Site names another site is refused, even with a valid token",
+        arguments: [
+            ("HTTP_ORIGIN", "https://evil.example", 403), ("HTTP_ORIGIN", "null", 403),
+            ("HTTP_SEC_FETCH_SITE", "cross-site", 403), ("HTTP_SEC_FETCH_SITE", "same-site", 403),
+            ("HTTP_ORIGIN", "http://127.0.0.1:8080", 200), ("HTTP_SEC_FETCH_SITE", "same-origin", 200),
+            ("HTTP_ORIGIN", "http://localhost:8080", 200),  // the Host it was sent to
+        ])
+    func crossSiteIsRefused(header: String, value: String, status: Int) {
+        var router = Router()
+        router.post("/form") { _ in .text("ok") }
+        let d = Dispatcher(router: router, csrf: csrf, logger: Logger(label: "test"), publicURL: "http://127.0.0.1:8080") {
+            error, _ in .text("\(error.status)", status: error.status)
+        }
+        let token = csrf.issue()
+        var env = cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: "application/x-www-form-urlencoded")
+        env[header] = value
+        env["HTTP_HOST"] = "localhost:8080"
+        #expect(d.respond(cgi: env, body: Array("_csrf=\(token)".utf8), bodyTooLarge: false).status == status)
+    }
 }
