@@ -20,7 +20,7 @@ public struct Application: Sendable {
         let templates = try Templates(directory: configuration.templatesDirectory)
         let site = Site(templates: templates, configuration: configuration, logger: logger)
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
-        let store = try Store(path: configuration.databasePath)
+        let store = try configuration.openStore()
         let directory = ConnectorDirectory(
             settings: configuration.fivetran, publicURL: configuration.publicURL, store: store, logger: logger,
             liveCallLimit: configuration.fivetranLiveCalls)

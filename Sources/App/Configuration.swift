@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Store
 
 /// Everything the worker reads from its environment (and a few command-line overrides), read
 /// once at start-up. Secrets stay in here and are never rendered, logged or returned.
@@ -35,6 +36,9 @@ public struct Configuration: Sendable {
     /// NDJSON downloads written at once by one worker (`SWITCHBOARD_EXPORTS`, default 2); more
     /// get 503 with `Retry-After`, so downloads never crowd out the pages.
     public var concurrentExports: Int
+    /// A group that may read the database (`SWITCHBOARD_DB_GROUP`, a name or number): its files
+    /// are then 0640 with that group instead of 0600. Unknown names are an error at start-up.
+    public var databaseGroup: String?
     /// How fast one download is written, in bytes a second (`SWITCHBOARD_EXPORT_MBPS`, megabytes a
     /// second, default 8): what keeps downloads from taking the CPU the pages need.
     public var exportBytesPerSecond: Int
@@ -73,6 +77,7 @@ public struct Configuration: Sendable {
         self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
         self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
         self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
+        self.databaseGroup = environment["SWITCHBOARD_DB_GROUP"].flatMap { $0.isEmpty ? nil : $0 }
         self.concurrentExports = bounded(environment["SWITCHBOARD_EXPORTS"], 1...64, default: 2)
         self.exportBytesPerSecond = bounded(environment["SWITCHBOARD_EXPORT_MBPS"], 1...10_000, default: 8) * 1_000_000
         self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
@@ -85,17 +90,34 @@ extension Configuration {
         guard let url = URL(string: publicURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty
         else { throw .notAURL(name: "SWITCHBOARD_PUBLIC_URL", value: publicURL) }
+        _ = try databaseGroupID()
+    }
+
+    /// The group id of `SWITCHBOARD_DB_GROUP`, nil when none is named.
+    public func databaseGroupID() throws(ConfigurationError) -> gid_t? {
+        guard let name = databaseGroup else { return nil }
+        if let number = gid_t(name) { return number }
+        guard let entry = getgrnam(name) else { throw .unknownGroup(name) }
+        return entry.pointee.gr_gid
+    }
+
+    /// The store at `databasePath`, its files private (or shared with `SWITCHBOARD_DB_GROUP`).
+    public func openStore() throws -> Store {
+        try Store(path: databasePath, group: try databaseGroupID())
     }
 }
 
 /// A setting that cannot be used, named, with its value (never a secret's).
 public enum ConfigurationError: Error, CustomStringConvertible {
     case notAURL(name: String, value: String)
+    case unknownGroup(String)
 
     public var description: String {
         switch self {
         case .notAURL(let name, let value):
             "\(name) must be an http(s) URL such as https://switchboard.example.com; got \"\(value.prefix(200))\""
+        case .unknownGroup(let name):
+            "SWITCHBOARD_DB_GROUP names the group \"\(name.prefix(64))\", which this system does not have; create it or unset the variable"
         }
     }
 }

@@ -8,7 +8,7 @@ import Store
 public enum JobsWorker {
     public static func makeRunner(configuration: Configuration, logger: Logger) throws -> JobRunner {
         let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
-        let store = try Store(path: configuration.databasePath)
+        let store = try configuration.openStore()
         return JobRunner(
             store: store, box: SecretBox(secret: secret),
             options: configuration.jobRunnerOptions,

@@ -18,7 +18,7 @@ public struct FrontClock: Sendable {
         now: { Date().timeIntervalSince1970 },
         sleep: { seconds in
             // Bounded before converting: a NaN or an endless wait must not trap.
-            guard seconds > 0, seconds.isFinite else { return }
+            guard seconds > 0 else { return }  // NaN is not > 0 either
             try await Task.sleep(for: .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up))))
         })
 }

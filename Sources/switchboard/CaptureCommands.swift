@@ -54,8 +54,8 @@ struct CaptureCommand: AsyncParsableCommand {
         // Only the sandbox shortens Front's rate-limit minute (for benchmarks); its env file says so.
         var minute = RateLimiter.window
         if let text = environment["FRONT_MINUTE_SECONDS"], !text.isEmpty {
-            guard let value = Double(text), value > 0 else {
-                throw fail("FRONT_MINUTE_SECONDS: \(text) is not a positive number of seconds")
+            guard let value = Double(text), value.isFinite, value > 0, value <= 3600 else {
+                throw fail("FRONT_MINUTE_SECONDS: \(text) is not a number of seconds between 0 and 3600")
             }
             minute = value
         }

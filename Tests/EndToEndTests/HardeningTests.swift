@@ -184,6 +184,20 @@ struct HardeningTests {
             ])
         #expect(serve.status != 0)
         #expect(serve.output.contains("chmod 600"), "\(serve.output)")
+
+        // A database shared with a group the system does not have: refused, naming it.
+        let tight = folder.appendingPathComponent("tight.key").path
+        _ = FileManager.default.createFile(atPath: tight, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o600])
+        let grouped = try runProgram(
+            "/bin/sh",
+            ["-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary, folder.appendingPathComponent("g.sock").path],
+            environment: [
+                "SWITCHBOARD_SECRET_KEY_FILE": tight, "SWITCHBOARD_DB": folder.appendingPathComponent("g.sqlite").path,
+                "SWITCHBOARD_DB_GROUP": "no-such-group-here",
+                "SWITCHBOARD_TEMPLATES": Stack.root.appendingPathComponent("templates").path, "PATH": "/usr/bin:/bin",
+            ])
+        #expect(grouped.status != 0)
+        #expect(grouped.output.contains("no-such-group-here"), "\(grouped.output)")
     }
 
     @Test("slow NDJSON downloads hold no database reader and no worker thread: the pages stay answered")
