@@ -173,29 +173,25 @@ struct HardeningTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-key-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let loose = folder.appendingPathComponent("secret.key").path
-        _ = FileManager.default.createFile(atPath: loose, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o644])
-        let serve = try runProgram(
-            "/bin/sh",
-            ["-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary, folder.appendingPathComponent("w.sock").path],
-            environment: [
-                "SWITCHBOARD_SECRET_KEY_FILE": loose, "SWITCHBOARD_DB": folder.appendingPathComponent("db.sqlite").path,
-                "SWITCHBOARD_TEMPLATES": Stack.root.appendingPathComponent("templates").path, "PATH": "/usr/bin:/bin",
-            ])
-        #expect(serve.status != 0)
-        #expect(serve.output.contains("chmod 600"), "\(serve.output)")
-
+        /// `serve` with a key file of `keyMode` and `extra` settings; answers its status and output.
+        func serve(keyMode: Int, _ extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+            let name = UUID().uuidString.prefix(8)
+            let key = folder.appendingPathComponent("\(name).key").path
+            _ = FileManager.default.createFile(
+                atPath: key, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: keyMode])
+            return try runProgram(
+                "/bin/sh",
+                ["-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary, folder.appendingPathComponent("\(name).sock").path],
+                environment: [
+                    "SWITCHBOARD_SECRET_KEY_FILE": key, "SWITCHBOARD_DB": folder.appendingPathComponent("\(name).sqlite").path,
+                    "SWITCHBOARD_TEMPLATES": Stack.root.appendingPathComponent("templates").path, "PATH": "/usr/bin:/bin",
+                ].merging(extra) { $1 })
+        }
+        let loose = try serve(keyMode: 0o644)
+        #expect(loose.status != 0)
+        #expect(loose.output.contains("chmod 600"), "\(loose.output)")
         // A database shared with a group the system does not have: refused, naming it.
-        let tight = folder.appendingPathComponent("tight.key").path
-        _ = FileManager.default.createFile(atPath: tight, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o600])
-        let grouped = try runProgram(
-            "/bin/sh",
-            ["-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary, folder.appendingPathComponent("g.sock").path],
-            environment: [
-                "SWITCHBOARD_SECRET_KEY_FILE": tight, "SWITCHBOARD_DB": folder.appendingPathComponent("g.sqlite").path,
-                "SWITCHBOARD_DB_GROUP": "no-such-group-here",
-                "SWITCHBOARD_TEMPLATES": Stack.root.appendingPathComponent("templates").path, "PATH": "/usr/bin:/bin",
-            ])
+        let grouped = try serve(keyMode: 0o600, ["SWITCHBOARD_DB_GROUP": "no-such-group-here"])
         #expect(grouped.status != 0)
         #expect(grouped.output.contains("no-such-group-here"), "\(grouped.output)")
     }
