@@ -32,16 +32,16 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .target(name: "Transport", swiftSettings: swiftSettings),
         .target(
-            name: "Fivetran", dependencies: ["Transport", .product(name: "CoreMetrics", package: "swift-metrics")],
+            name: "Fivetran", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
             resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .target(
-            name: "Front", dependencies: ["Transport", .product(name: "CoreMetrics", package: "swift-metrics")],
+            name: "Front", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings),
         .target(name: "Capture", dependencies: ["Front", "Store", "Yams"], swiftSettings: swiftSettings),
         .target(
@@ -50,7 +50,7 @@ let package = Package(
                 "Capture", "Store", "Front", "Transport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -64,7 +64,7 @@ let package = Package(
                 "FastCGI", "Web", "Jobs", "Store", "Capture", "Front", "Fivetran", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings),

@@ -13,7 +13,7 @@ public struct Application: Sendable {
     /// The SQLite store of captures, jobs and collections, and the runner of jobs (nil with `--no-jobs`).
     public let store: Store
     public let runner: JobRunner?
-    let metrics: Metrics
+    let metrics: WorkerMetrics
 
     public init(configuration: Configuration, logger: Logger) throws {
         try configuration.check()
@@ -31,11 +31,11 @@ public struct Application: Sendable {
         ConnectorRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         ServiceRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
         SampleRoutes(directory: directory).register(in: &router)
-        let metrics = Metrics(workerRestarts: configuration.workerRestarts)
+        let metrics = WorkerMetrics(workerRestarts: configuration.workerRestarts)
         self.metrics = metrics
         let captures = CaptureContext(
             site: site, store: store, box: SecretBox(secret: secret), metrics: metrics,
-            exports: LiveCallGate(
+            exports: ThreadBudget(
                 limit: configuration.concurrentExports,
                 refusal: HTTPError(
                     status: 503, title: "Other downloads are running",

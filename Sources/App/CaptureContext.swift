@@ -12,11 +12,11 @@ struct CaptureContext: Sendable {
     let site: Site
     let store: Store
     let box: SecretBox
-    let metrics: Metrics
+    let metrics: WorkerMetrics
     /// Unknown bearer tokens per client address, so a guesser is slowed down (429).
     let authFailures = FailureThrottle()
     /// NDJSON downloads streaming at once: each takes a thread and CPU while nginx buffers it.
-    let exports: LiveCallGate
+    let exports: ThreadBudget
 
     var configuration: Configuration { site.configuration }
 

@@ -23,10 +23,10 @@ final class ConnectorDirectory: Sendable {
     static let pageBudget: Duration = .seconds(15)
     /// Worker threads that may wait on a live Fivetran call at once; the rest answer 503, so a
     /// slow Fivetran can never hold every thread and stop the pages that need no call.
-    private let liveCalls: LiveCallGate
+    private let liveCalls: ThreadBudget
 
     init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger, liveCallLimit: Int = 4) {
-        self.liveCalls = LiveCallGate(
+        self.liveCalls = ThreadBudget(
             limit: liveCallLimit,
             refusal: HTTPError(
                 status: 503, title: "Fivetran is slow to answer",

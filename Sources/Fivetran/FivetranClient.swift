@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Foundation
 import Transport
 
@@ -219,9 +219,8 @@ public struct FivetranClient: Sendable {
     static func measure(_ route: Route, status: Int?, since start: ContinuousClock.Instant) {
         let name = route.metricName
         let dimensions = [("upstream", "fivetran"), ("route", name), ("status", status.map { "\($0)" } ?? "error")]
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
         CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
-            .recordNanoseconds(min(seconds, 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .record(duration: ContinuousClock.now - start)
         if status == 429 {
             Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "fivetran"), ("route", name)])
                 .increment()

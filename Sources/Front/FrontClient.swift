@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Foundation
 import Transport
 
@@ -188,10 +188,8 @@ public struct FrontClient: Sendable {
     /// Upstream calls by route class and status (`error` when no answer came), and 429s apart.
     static func measure(_ route: RouteClass, status: Int?, since start: ContinuousClock.Instant) {
         let dimensions = [("upstream", "front"), ("route", route.description), ("status", status.map { "\($0)" } ?? "error")]
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
         CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
-            .recordNanoseconds(min(seconds, 86_400) * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .record(duration: ContinuousClock.now - start)
         if status == 429 {
             Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "front"), ("route", route.description)])
                 .increment()

@@ -1,5 +1,5 @@
 import Capture
-import CoreMetrics
+import Metrics
 import Foundation
 import Front
 import Logging
@@ -262,9 +262,8 @@ public final class JobRunner: Sendable {
         case .failure: label = cancelRequested ? "cancelled" : "failed"
         }
         Counter(label: "switchboard_job_runs_total", dimensions: [("outcome", label)]).increment()
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
         CoreMetrics.Timer(label: "switchboard_job_run_duration_seconds", dimensions: [("outcome", label)])
-            .recordNanoseconds(min(seconds, 8_640_000) * 1_000_000_000 + attoseconds / 1_000_000_000)
+            .record(duration: ContinuousClock.now - start)
     }
 
     /// The capture's configuration with its token opened; a capture that cannot run is a

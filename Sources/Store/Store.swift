@@ -418,20 +418,22 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// Set when the write broke a rule of the data (a name taken), not the database.
     public var conflict: Conflict?
 
+    /// No reader could be had in time: the database is busy, try again shortly (503).
+    public var isBusy: Bool
+    /// A fenced commit found another runner holding the job: nothing was written.
+    public var leaseLost: Bool
+
     init(path: String, action: String, underlying: any Error) {
         self.path = path
         self.action = action
         self.reason = String(describing: underlying)
         self.isCancellation = underlying is CancellationError
         self.conflict = underlying as? Conflict
+        self.isBusy = underlying is StoreBusy
+        self.leaseLost = underlying is LeaseLost
     }
 
     public var description: String { "database \(path): cannot \(action): \(reason)" }
-
-    /// No reader could be had in time: the database is busy, try again shortly (503).
-    public var isBusy: Bool { reason == String(describing: StoreBusy()) }
-    /// A fenced commit found another runner holding the job: nothing was written.
-    public var leaseLost: Bool { reason.hasPrefix(LeaseLost.prefix) }
 }
 
 /// Who may write a job's documents: the job, and the lease token its runner claimed it with.
@@ -446,9 +448,8 @@ public struct LeaseFence: Sendable, Equatable {
 }
 
 struct LeaseLost: Error, CustomStringConvertible {
-    static let prefix = "the lease of job"
     let jobID: Int64
-    var description: String { "\(Self.prefix) \(jobID) is no longer ours: another runner took it over" }
+    var description: String { "the lease of job \(jobID) is no longer ours: another runner took it over" }
 }
 
 /// A row just inserted could not be read back in the same transaction (a corrupt database).

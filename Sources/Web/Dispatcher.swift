@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Foundation
 import Logging
 
@@ -61,7 +61,7 @@ public struct Dispatcher: Sendable {
         CoreMetrics.Timer(
             label: "switchboard_http_request_duration_seconds",
             dimensions: [("route", request.route ?? "unmatched"), ("method", request.method), ("status", "\(response.status)")]
-        ).recordNanoseconds(elapsed.nanoseconds)
+        ).record(duration: elapsed)
         logger.info(
             "\(request.method) \(request.path) \(response.status) \(String(format: "%.1f", milliseconds))ms",
             metadata: ["request_id": "\(request.requestID)"])
@@ -153,14 +153,5 @@ public struct Dispatcher: Sendable {
                     message: "The server could not answer this request. Quote request id \(request.requestID) when reporting it."),
                 request)
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating past about 30 years (a metric, never a trap).
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        guard seconds < 1_000_000_000, seconds > -1_000_000_000 else { return seconds < 0 ? .min : .max }
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

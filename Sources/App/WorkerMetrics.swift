@@ -1,14 +1,13 @@
-import CoreMetrics
+import Metrics
 import Foundation
 import struct Prometheus.PrometheusMetricsFactory
 import class Prometheus.PrometheusCollectorRegistry
-import Synchronization
 
 /// The process's metrics, in Prometheus's text format for `/metrics`. Every module records
 /// through swift-metrics (`Timer`, `Counter`); this is the one place that picks the backend.
 /// swift-metrics allows one bootstrap per process, so the registry is made once, on first use,
 /// however many `Application`s a process builds (the in-process tests make several).
-final class Metrics: Sendable {
+final class WorkerMetrics: Sendable {
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -22,30 +21,27 @@ final class Metrics: Sendable {
         return registry
     }()
 
-    private let requests = Atomic<Int>(0)
     let registry: PrometheusCollectorRegistry
+    /// Made once (after the bootstrap): a metric looked up per request costs a registry lookup.
+    private let requests: Counter
     private let restarts: CoreMetrics.Gauge
 
     /// `workerRestarts`: how many times the supervisor (or systemd) restarted the worker before
     /// this process, as it tells us through `SWITCHBOARD_WORKER_RESTARTS`.
     init(workerRestarts: Int = 0) {
         registry = Self.registry
+        requests = Counter(label: "switchboard_requests_total")
         restarts = CoreMetrics.Gauge(label: "switchboard_worker_restarts")
         restarts.record(workerRestarts)
     }
 
-    func requestServed() { requests.add(1, ordering: .relaxed) }
-    var requestsServed: Int { requests.load(ordering: .relaxed) }
+    func requestServed() { requests.increment() }
 
     /// Everything recorded so far, plus the gauges read at scrape time.
     func text(jobCounts: [String: Int]) -> String {
         for (state, count) in jobCounts {
             CoreMetrics.Gauge(label: "switchboard_jobs", dimensions: [("state", state)]).record(count)
         }
-        var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
-        text += "# HELP switchboard_requests_total Requests this worker process has answered.\n"
-        text += "# TYPE switchboard_requests_total counter\n"
-        text += "switchboard_requests_total \(requestsServed)\n"
-        return text
+        return String(decoding: registry.emitToBuffer(), as: UTF8.self)
     }
 }

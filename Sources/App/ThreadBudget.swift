@@ -4,7 +4,7 @@ import Web
 /// A bound on the worker threads one kind of slow work may hold at once (waiting on Fivetran,
 /// streaming a download). Beyond it the request gets `refusal` (a 503 with `Retry-After`) at
 /// once, so that kind of work can never take every thread and stop the pages that need none.
-final class LiveCallGate: Sendable {
+final class ThreadBudget: Sendable {
     private let limit: Int
     private let inUse = Atomic<Int>(0)
     private let refusal: HTTPError
