@@ -110,6 +110,9 @@ let package = Package(
         .testTarget(
             name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests", dependencies: ["App", "FastCGI", "Sandbox", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
     ]
 )

@@ -48,7 +48,9 @@ final class Refreshed<Value: Sendable>: Sendable {
         let task = state.withLock { state -> Task<Snapshot, any Error> in
             if let running = state.inFlight { return running }
             state.fetches += 1
-            let task = Task { [self] in try await fetchAndStore() }
+            // On the global executor, not the request thread that happened to ask first: the
+            // fetch is shared, so it must not depend on that one request's thread.
+            let task = Task(executorPreference: globalConcurrentExecutor) { [self] in try await fetchAndStore() }
             state.inFlight = task
             return task
         }
