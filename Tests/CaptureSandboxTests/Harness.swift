@@ -70,7 +70,7 @@ final class Harness: Sendable {
         let config = CaptureConfig(token: FrontToken(token)!, bindings: bindings)
         let client = FrontClient(
             token: config.token, baseURL: baseURL, transport: transport, limiter: limiter,
-            retry: RetryPolicy(attempts: 5, firstBackoff: 0.01, maxBackoff: 0.1), clock: clock)
+            retry: FrontRetryPolicy(attempts: 5, firstBackoff: 0.01, maxBackoff: 0.1), clock: clock)
         return CaptureEngine(config: config, store: store, client: client, now: { now })
     }
 

@@ -21,7 +21,7 @@ import Transport
         let base = try await sandbox.start()
         let client = FivetranClient(
             baseURL: base, apiKey: options.apiKey, apiSecret: secret ?? options.apiSecret, pathStyle: style,
-            retryPolicy: RetryPolicy(baseDelay: .milliseconds(1), defaultRetryAfter: .milliseconds(1)))
+            retryPolicy: FivetranRetryPolicy(baseDelay: .milliseconds(1), defaultRetryAfter: .milliseconds(1)))
         do {
             try await body(sandbox, client)
         } catch {

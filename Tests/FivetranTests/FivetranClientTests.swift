@@ -8,7 +8,7 @@ import Transport
     static let secret = "s3cr3t-VALUE-never-shown"
     let clock = FakeClock()
 
-    func client(_ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current, policy: RetryPolicy = RetryPolicy()) -> FivetranClient {
+    func client(_ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current, policy: FivetranRetryPolicy = FivetranRetryPolicy()) -> FivetranClient {
         let clock = self.clock
         return FivetranClient(
             baseURL: URL(string: "https://api.example.test")!, apiKey: "key123", apiSecret: Self.secret,

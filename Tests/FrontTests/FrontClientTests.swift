@@ -64,7 +64,7 @@ let secret = "s3cr3t-t0k3n"
     func client(_ transport: ScriptedTransport) -> FrontClient {
         FrontClient(
             token: FrontToken(secret)!, baseURL: URL(string: "http://127.0.0.1:9")!, transport: transport,
-            retry: RetryPolicy(attempts: 3), clock: clock.clock)
+            retry: FrontRetryPolicy(attempts: 3), clock: clock.clock)
     }
 
     @Test func sendsTheTokenAsBearerAndOnlyThere() async throws {
