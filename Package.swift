@@ -84,21 +84,33 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Web", "Front", "Fivetran", "Capture"], swiftSettings: swiftSettings),
         .executableTarget(name: "switchboard-fuzz", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
 
+        // What several test targets share: one virtual clock, one scripted transport, temp folders,
+        // free ports, processes started and stopped by their own pids. Test code, so it lives under
+        // Tests/; it depends on `Transport` alone (the value types its doubles speak), so even
+        // EndToEndTests, which drives the real binaries, can use it without linking what it tests.
+        .target(name: "SwitchboardTesting", dependencies: ["Transport"], path: "Tests/SwitchboardTesting", swiftSettings: swiftSettings),
+
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),
-        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebTests", dependencies: ["Web", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport"], swiftSettings: swiftSettings),
-        .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
-        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "JobsTests", dependencies: ["Jobs", "Store", "Capture", .product(name: "Logging", package: "swift-log")],
+            name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
+            name: "StoreTests", dependencies: ["Store", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobsTests",
+            dependencies: ["Jobs", "Store", "Capture", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
     ]

@@ -1,6 +1,7 @@
 import Fivetran
 import Foundation
 import Sandbox
+import SwitchboardTesting
 import Testing
 import Transport
 
@@ -171,15 +172,5 @@ import Transport
             #expect(stats["POST /v1/connectors"] == 1)
             #expect(stats["POST /v1/connectors/{id}/connect-card"] == 1)
         }
-    }
-}
-
-/// Keeps URLSession from following the Connect Card's 302, so the test can read `Location`.
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
     }
 }
