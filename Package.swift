@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // C at the edge: libfcgi's header, seen only by `FastCGI`.
@@ -42,6 +43,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
@@ -94,24 +96,36 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Web", "Front", "Fivetran", "Capture"], swiftSettings: swiftSettings),
         .executableTarget(name: "switchboard-fuzz", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
 
+        // What several test targets share: one virtual clock, one scripted transport, temp folders,
+        // free ports, processes started and stopped by their own pids. Test code, so it lives under
+        // Tests/; it depends on `Transport` alone (the value types its doubles speak), so even
+        // EndToEndTests, which drives the real binaries, can use it without linking what it tests.
+        .target(name: "SwitchboardTesting", dependencies: ["Transport"], path: "Tests/SwitchboardTesting", swiftSettings: swiftSettings),
+
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebTests", dependencies: ["Web"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: [], swiftSettings: swiftSettings),
-        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebTests", dependencies: ["Web", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport"], swiftSettings: swiftSettings),
+            name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport", "SwitchboardTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
-        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobsTests", dependencies: ["Jobs", "Store", "Capture", .product(name: "Logging", package: "swift-log")],
+            name: "StoreTests", dependencies: ["Store", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport"],
+            name: "JobsTests",
+            dependencies: ["Jobs", "Store", "Capture", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AppTests", dependencies: ["App", "FastCGI", "Sandbox", .product(name: "Logging", package: "swift-log")],
+            name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests", dependencies: ["App", "FastCGI", "Sandbox", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
     ]

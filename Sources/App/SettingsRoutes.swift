@@ -62,9 +62,7 @@ public enum APITokenMaker {
     public static func create(in store: Store, name: String) throws(StoreError) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token = "sb_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let token = "sb_" + Base64URL.encode(bytes)
         _ = try store.insertAPIToken(name: name, sha256: sha256Hex(token), hint: String(token.suffix(4)))
         return token
     }

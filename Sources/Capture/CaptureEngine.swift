@@ -151,7 +151,7 @@ public struct CaptureEngine: Sendable {
 
     private func snapshot(_ binding: CaptureBinding, _ board: ProgressBoard) async throws(CaptureError) {
         var sweep = SnapshotSweep(collection: binding.collection)
-        var pager = Pager(first: client.url(binding.resource.path, [("limit", "100")]), baseURL: client.baseURL)
+        var pager = FrontPager(first: client.url(binding.resource.path, [("limit", "100")]), baseURL: client.baseURL)
         var url = pager.current
         while true {
             try checkCancelled()
@@ -176,7 +176,7 @@ public struct CaptureEngine: Sendable {
     private func contacts(_ binding: CaptureBinding, _ board: ProgressBoard) async throws(CaptureError) {
         var cursor = try loadCheckpoint(binding.collection, as: IncrementalCursor.self)
             ?? IncrementalCursor(from: Time.millis(config.startDate))
-        var pager = Pager(
+        var pager = FrontPager(
             first: client.url(
                 "/contacts",
                 [("q[updated_after]", cursor.after), ("sort_by", "updated_at"), ("sort_order", "asc"), ("limit", "100")]),
@@ -215,7 +215,7 @@ public struct CaptureEngine: Sendable {
         }
         var feed = EventFeed(events: eventsCursor, conversations: conversations == nil ? nil : follow)
         guard let after = feed.after, let owner = events ?? conversations else { return }
-        var pager = Pager(
+        var pager = FrontPager(
             first: client.url(
                 "/events", [("q[after]", after), ("sort_by", "created_at"), ("sort_order", "asc"), ("limit", "15")]),
             baseURL: client.baseURL)
@@ -264,7 +264,7 @@ public struct CaptureEngine: Sendable {
         windows.extend(through: end)
         while let window = windows.window {
             try checkCancelled()
-            var pager = Pager(first: client.url(window.path, [("limit", "100")]), baseURL: client.baseURL)
+            var pager = FrontPager(first: client.url(window.path, [("limit", "100")]), baseURL: client.baseURL)
             let (first, firstRequests) = try await fetch(pager.current, for: binding)
             var next = try wrap(binding) { () throws(FrontError) in try pager.advance(next: first.next) }
             var seen = first.results.count

@@ -5,7 +5,7 @@ import Transport
 /// The Fivetran REST client the app uses for the catalog, the group's connections, creating a
 /// connection and its Connect Card. A value: cheap to copy and share across threads.
 ///
-/// Errors are `FivetranError`; 429 and transient failures are retried as `RetryPolicy` decides,
+/// Errors are `FivetranError`; 429 and transient failures are retried as `FivetranRetryPolicy` decides,
 /// never past the call's deadline. The API secret is never logged nor put in any error or
 /// `description`.
 public struct FivetranClient: Sendable {
@@ -19,7 +19,7 @@ public struct FivetranClient: Sendable {
 
     public let baseURL: URL
     public let pathStyle: PathStyle
-    public var retryPolicy: RetryPolicy
+    public var retryPolicy: FivetranRetryPolicy
     /// Time allowed for one call, retries and waits included, when the caller gives no deadline.
     public var callBudget: Duration?
     /// Timeout of one HTTP attempt.
@@ -37,7 +37,7 @@ public struct FivetranClient: Sendable {
     ///   - sleep, now: injected so tests of the retry loop need no real time.
     public init(
         baseURL: URL, apiKey: String, apiSecret: String, pathStyle: PathStyle = .current,
-        transport: any HTTPTransport = URLSessionTransport(), retryPolicy: RetryPolicy = RetryPolicy(),
+        transport: any HTTPTransport = URLSessionTransport(), retryPolicy: FivetranRetryPolicy = FivetranRetryPolicy(),
         callBudget: Duration? = .seconds(30), attemptTimeout: Duration = .seconds(20),
         schemaFormats: SchemaFormats = .bundled,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -151,10 +151,10 @@ public struct FivetranClient: Sendable {
         path: String, query: [URLQueryItem], deadline: ContinuousClock.Instant?
     ) async throws(FivetranError) -> [Item] {
         let deadline = deadline ?? callBudget.map { now().advanced(by: $0) }
-        var pager = Pager()
+        var pager = FivetranPager()
         var items: [Item] = []
         while let cursor = pager.nextRequest {
-            var pageQuery = query + [URLQueryItem(name: "limit", value: String(Pager.limit))]
+            var pageQuery = query + [URLQueryItem(name: "limit", value: String(FivetranPager.limit))]
             if let cursor { pageQuery.append(URLQueryItem(name: "cursor", value: cursor)) }
             let route = Route(method: "GET", path: path, query: pageQuery)
             let page = try await data(of: route, deadline: deadline, as: Page<Item>.self)
@@ -184,9 +184,9 @@ public struct FivetranClient: Sendable {
     /// Sends one route, retrying as the policy says; answers only a 2xx.
     private func send(_ route: Route, deadline: ContinuousClock.Instant?) async throws(FivetranError) -> HTTPResponse {
         let request = makeRequest(route, deadline: deadline)
-        var state = RetryPolicy.State()
+        var state = FivetranRetryPolicy.State()
         while true {
-            let outcome: RetryPolicy.Outcome
+            let outcome: FivetranRetryPolicy.Outcome
             let failure: FivetranError
             do throws(TransportError) {
                 let sent = ContinuousClock.now
@@ -199,7 +199,7 @@ public struct FivetranClient: Sendable {
                 }
                 Self.measure(route, status: response.status, since: sent)
                 if (200..<300).contains(response.status) { return response }
-                let retryAfter = RetryPolicy.parseRetryAfter(response[header: "retry-after"])
+                let retryAfter = FivetranRetryPolicy.parseRetryAfter(response[header: "retry-after"])
                 outcome = .status(response.status, retryAfter: retryAfter)
                 failure = .from(status: response.status, message: errorMessage(in: response.body), retryAfter: retryAfter)
             } catch {
@@ -307,7 +307,7 @@ private struct Credentials: Sendable, CustomStringConvertible, CustomReflectable
 }
 
 /// Cursor paging as a value: fed each page's `next_cursor`, it answers the next request or done.
-struct Pager: Sendable {
+struct FivetranPager: Sendable {
     static let limit = 1000
     /// nil: done; `.some(nil)`: the first page; `.some(cursor)`: the page at that cursor.
     private(set) var nextRequest: String?? = .some(nil)

@@ -44,7 +44,7 @@ public actor CompanyRateLimiter {
 
 /// How often to retry what may pass: 5xx, timeouts, broken connections (with doubling backoff),
 /// and 429s (each after exactly `retry-after`).
-public struct RetryPolicy: Sendable {
+public struct FrontRetryPolicy: Sendable {
     public var attempts: Int
     public var firstBackoff: Double
     public var maxBackoff: Double
@@ -64,7 +64,7 @@ public struct RetryPolicy: Sendable {
 }
 
 /// Front Core API client for lists: Bearer auth, the company's rate limits, bounded retries,
-/// typed errors. It executes what `RateLimiter` and `Pager` decide; it decides nothing itself.
+/// typed errors. It executes what `RateLimiter` and `FrontPager` decide; it decides nothing itself.
 /// Cancellation is honoured while waiting, never mid-request (see `uncancelled`).
 public struct FrontClient: Sendable {
     public static let defaultBaseURL = URL(string: "https://api2.frontapp.com")!
@@ -73,13 +73,13 @@ public struct FrontClient: Sendable {
     private let token: FrontToken
     private let transport: any HTTPTransport
     private let limiter: CompanyRateLimiter
-    private let retry: RetryPolicy
+    private let retry: FrontRetryPolicy
     private let clock: FrontClock
 
     public init(
         token: FrontToken, baseURL: URL = FrontClient.defaultBaseURL,
         transport: any HTTPTransport = URLSessionTransport(), limiter: CompanyRateLimiter = CompanyRateLimiter(),
-        retry: RetryPolicy = RetryPolicy(), clock: FrontClock = .system
+        retry: FrontRetryPolicy = FrontRetryPolicy(), clock: FrontClock = .system
     ) {
         self.token = token
         self.baseURL = baseURL

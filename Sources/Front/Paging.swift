@@ -133,7 +133,7 @@ public struct FrontDocument: Sendable, Equatable {
 /// name the company host (`acme.api.frontapp.com`) while we were configured with `api2`. It is
 /// followed as is on Front's own hosts or ours; on any other host only its path and query are
 /// kept, moved onto the configured base URL, so the token never goes anywhere else.
-public struct Pager: Sendable, Equatable {
+public struct FrontPager: Sendable, Equatable {
     public let baseURL: URL
     public private(set) var current: URL
     public private(set) var pages = 0

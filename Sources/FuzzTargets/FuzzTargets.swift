@@ -19,7 +19,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case cookies
     /// CSRF tokens: `CSRF.isValid` and `CSRF.check(cookie:field:)` (cookie and field split at a newline).
     case csrf
-    /// Front list pages: the `JSONScanner` walked over every value, `FrontPage.parse`, then `Pager`.
+    /// Front list pages: the `JSONScanner` walked over every value, `FrontPage.parse`, then `FrontPager`.
     case frontPage = "front-page"
     /// Front's rate-limit headers (`name: value` lines) → `RateLimitHeaders` → a `RateLimiter`;
     /// Fivetran's `Retry-After` too.
@@ -150,9 +150,9 @@ public enum FuzzTargets {
         for document in page.results {
             _ = document.conversation?.id
         }
-        var pager = Pager(first: frontFirst, baseURL: frontBase)
+        var pager = FrontPager(first: frontFirst, baseURL: frontBase)
         _ = try? pager.advance(next: page.next)
-        var foreign = Pager(first: frontFirst, baseURL: URL(string: "http://127.0.0.1:8123")!)
+        var foreign = FrontPager(first: frontFirst, baseURL: URL(string: "http://127.0.0.1:8123")!)
         _ = try? foreign.advance(next: page.next)
     }
 
@@ -185,7 +185,7 @@ public enum FuzzTargets {
         let route = selector & 2 == 2 ? RouteClass(path: "/conversations/search/after:1") : RouteClass(path: "/events")
         let now = 1_700_000_000.0
 
-        _ = RetryPolicy.parseRetryAfter(headers["retry-after"])
+        _ = FivetranRetryPolicy.parseRetryAfter(headers["retry-after"])
         // Headers that are no sane numbers are refused (an error of the answer), never used.
         guard let parsed = try? RateLimitHeaders(headers: headers, now: now) else { return }
         var limiter = RateLimiter(minute: selector & 4 == 4 ? 6 : 60)

@@ -38,11 +38,11 @@ public struct CSRF: Sendable {
         var nonce = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for index in nonce.indices { nonce[index] = generator.next() }
-        return base64url(nonce + mac(nonce))
+        return Base64URL.encode(nonce + mac(nonce))
     }
 
     public func isValid(_ token: String) -> Bool {
-        guard let bytes = base64urlDecode(token), bytes.count == 48 else { return false }
+        guard let bytes = Base64URL.decode(token), bytes.count == 48 else { return false }
         let nonce = Array(bytes.prefix(16))
         let expected = mac(nonce)
         // Constant-time comparison.
@@ -58,18 +58,6 @@ public struct CSRF: Sendable {
     private func mac(_ bytes: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: keyBytes)))
     }
-}
-
-func base64url(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString()
-        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
-
-func base64urlDecode(_ text: String) -> [UInt8]? {
-    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-    return Data(base64Encoded: base64).map(Array.init)
 }
 
 /// The CSRF token of one request, issued only if something renders it (`{{csrf}}` in a form):

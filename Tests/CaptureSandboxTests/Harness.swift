@@ -3,6 +3,7 @@ import Foundation
 import Front
 import Sandbox
 import Store
+import SwitchboardTesting
 import Synchronization
 import Transport
 
@@ -39,16 +40,16 @@ final class Harness: Sendable {
         options.minuteLength = 6
         options.burstPerSecond = nil
         configure(&options)
+        let folder = try makeTemporaryFolder("sb-capture")
         let sandbox = FrontSandbox(options: options)
         try await sandbox.start()
-        return Harness(sandbox: sandbox)
+        return Harness(sandbox: sandbox, folder: folder)
     }
 
-    private init(sandbox: FrontSandbox) {
+    private init(sandbox: FrontSandbox, folder: URL) {
         self.sandbox = sandbox
         baseURL = sandbox.baseURL!
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-capture-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        self.folder = folder
     }
 
     func stop() async {
@@ -70,7 +71,7 @@ final class Harness: Sendable {
         let config = CaptureConfig(token: FrontToken(token)!, bindings: bindings)
         let client = FrontClient(
             token: config.token, baseURL: baseURL, transport: transport, limiter: limiter,
-            retry: RetryPolicy(attempts: 5, firstBackoff: 0.01, maxBackoff: 0.1), clock: clock)
+            retry: FrontRetryPolicy(attempts: 5, firstBackoff: 0.01, maxBackoff: 0.1), clock: clock)
         return CaptureEngine(config: config, store: store, client: client, now: { now })
     }
 
@@ -89,17 +90,12 @@ final class Harness: Sendable {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-            throw HarnessError("\(method) \(path): \(String(decoding: data, as: UTF8.self))")
+            throw TestFailure("\(method) \(path): \(String(decoding: data, as: UTF8.self))")
         }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
     func truth() async throws -> Truth { Truth(try await admin("GET", "/_sandbox/truth")) }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 func millis(_ any: Any?) -> Int64? {

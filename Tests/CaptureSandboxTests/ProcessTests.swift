@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -10,21 +11,8 @@ import Testing
 /// own handles, nothing else.
 @Suite(.serialized) struct CaptureProcessTests {
 
-    /// `$SWITCHBOARD_BIN`, or the `switchboard` built beside this test bundle.
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["SWITCHBOARD_BIN"], !path.isEmpty { return path }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path != "/" {
-            let candidate = folder.appendingPathComponent("switchboard").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        return "switchboard"
-    }
-
     @Test func captureThenExportMatchesTheSandboxAndBadConfigsSendNothing() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-cli-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("sb-cli")
         defer { try? FileManager.default.removeItem(at: folder) }
         let envFile = folder.appendingPathComponent("sandbox.env").path
 
@@ -137,31 +125,22 @@ import Testing
     }
 
     private func launch(_ arguments: [String], output: URL, environment: [String: String]? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { $1 }
-        }
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        try launchProcess(
+            switchboardBinary, arguments,
+            environment: environment.map { ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging($0) { $1 } },
+            log: output.path)
     }
 
     /// Runs a command to its end; stdout and stderr go through files, so a large export cannot
     /// fill a pipe and stall.
     private func run(_ arguments: [String], environment: [String: String]) async throws -> Finished {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-run-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("sb-run")
         defer { try? FileManager.default.removeItem(at: folder) }
         let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: switchboardBinary)
         process.arguments = arguments
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -187,10 +166,10 @@ import Testing
                 }
                 return values
             }
-            guard sandbox.isRunning else { throw HarnessError("switchboard sandbox exited with \(sandbox.terminationStatus)") }
+            guard sandbox.isRunning else { throw TestFailure("switchboard sandbox exited with \(sandbox.terminationStatus)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw HarnessError("switchboard sandbox wrote no env file in 30 s")
+        throw TestFailure("switchboard sandbox wrote no env file in 30 s")
     }
 
     private func sendJSON(_ method: String, _ url: String, _ body: String?) async throws {
@@ -204,21 +183,5 @@ import Testing
     private func getJSON(_ url: String) async throws -> [String: Any] {
         let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-    }
-}
-
-/// SIGTERM, then wait until the pid is gone (SIGKILL after 20 s). Polls the pid itself:
-/// Foundation's `waitUntilExit` was seen to hang on Linux after the child had been reaped.
-func terminateAndWait(_ process: Process) {
-    let pid = process.processIdentifier
-    guard pid > 0, process.isRunning else { return }
-    kill(pid, SIGTERM)
-    let end = Date().addingTimeInterval(20)
-    while process.isRunning && kill(pid, 0) == 0 {
-        if Date() > end {
-            kill(pid, SIGKILL)
-            break
-        }
-        Thread.sleep(forTimeInterval: 0.02)
     }
 }

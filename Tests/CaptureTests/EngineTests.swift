@@ -1,6 +1,7 @@
 import Foundation
 import Front
 import Store
+import SwitchboardTesting
 import Synchronization
 import Testing
 import Transport
@@ -99,21 +100,6 @@ final class FakeFront: HTTPTransport {
     }
 }
 
-/// Virtual time for the engine: sleeping moves it on at once.
-final class TestClock: Sendable {
-    let state = Mutex<Double>(1_731_700_000)
-    var now: Double { state.withLock { $0 } }
-    func advance(_ seconds: Double) { state.withLock { $0 += seconds } }
-    var front: FrontClock {
-        FrontClock(
-            now: { self.now },
-            sleep: { seconds in
-                try Task.checkCancellation()
-                self.advance(max(0, seconds))
-            })
-    }
-}
-
 let start = 1_731_000_000.0
 
 func seededWorld() -> FakeFront.World {
@@ -136,18 +122,18 @@ struct Harness {
 
     init(_ world: FakeFront.World = seededWorld(), resources: [FrontResource] = FrontResource.allCases) throws {
         front = FakeFront(world)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("capture-tests-\(UUID().uuidString)")
-        store = try Store(path: folder.appendingPathComponent("db.sqlite").path)
+        store = try Store(path: makeTemporaryFolder("capture-tests").appendingPathComponent("db.sqlite").path)
         config = CaptureConfig(
             token: FrontToken("test-token")!, startDate: Date(timeIntervalSince1970: start),
             bindings: resources.map { CaptureBinding(resource: $0, collection: "acme/\($0.rawValue)") })
     }
 
     var engine: CaptureEngine {
-        let client = FrontClient(
-            token: config.token, baseURL: URL(string: "http://fake.test")!, transport: front, clock: clock.front)
         let clock = self.clock
-        return CaptureEngine(config: config, store: store, client: client, now: { Date(timeIntervalSince1970: clock.now) })
+        let client = FrontClient(
+            token: config.token, baseURL: URL(string: "http://fake.test")!, transport: front,
+            clock: FrontClock(now: { clock.unixTime }, sleep: clock.sleep(seconds:)))
+        return CaptureEngine(config: config, store: store, client: client, now: { clock.date })
     }
 
     func keys(_ resource: FrontResource) throws -> [String] {
@@ -172,7 +158,7 @@ struct Harness {
         #expect(first.bindings.allSatisfy { $0.state == .done })
 
         let before = harness.front.requests.count
-        harness.clock.advance(3600)
+        harness.clock.advance(by: .seconds(3600))
         let second = try await harness.engine.run()
         let spent = harness.front.requests.dropFirst(before)
         // Snapshot pages: channels 2, inboxes 1, tags 1, teammates 1, teams 1; events 1; contacts 1.
@@ -183,8 +169,8 @@ struct Harness {
     @Test func aStatusChangeWithNoNewMessageIsCapturedThroughItsEvent() async throws {
         let harness = try Harness()
         _ = try await harness.engine.run()
-        harness.clock.advance(3600)
-        let now = harness.clock.now
+        harness.clock.advance(by: .seconds(3600))
+        let now = harness.clock.unixTime
         harness.front.world.withLock { world in
             world.conversations["cnv_2"]!.status = "archived"
             world.conversations["cnv_2"]!.updatedAt = now

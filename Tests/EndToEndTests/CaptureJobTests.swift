@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -72,7 +73,7 @@ struct CaptureJobTests {
         }
         let worker = try #require(env.stack.worker)
         kill(worker.processIdentifier, SIGKILL)
-        Stack.terminate(worker)  // waits until the pid is gone
+        terminateAndWait(worker)  // waits until the pid is gone
         try? FileManager.default.removeItem(atPath: env.stack.socket)
         try env.stack.startWorker()
         try await env.clearFaults()

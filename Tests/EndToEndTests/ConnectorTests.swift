@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 /// Connector management through real nginx, the real worker and `switchboard sandbox` as
@@ -62,7 +63,7 @@ struct ConnectorTests {
         #expect(list.text.contains("<code>marketing_eu</code>"))
 
         // The display name is kept in SQLite: a restarted worker still shows it.
-        if let worker = stack.worker { Stack.terminate(worker) }
+        if let worker = stack.worker { terminateAndWait(worker) }
         try stack.startWorker()
         #expect(try await stack.get("/connectors").text.contains("<strong>Marketing &lt;EU&gt;</strong>"))
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 /// The foundation through real nginx and the real worker: pages, static files, forms, the
@@ -135,10 +136,11 @@ struct FoundationTests {
     @Test("a handler that fails gives a 500 page whose request id is also in the log line; the worker lives on")
     func internalError() async throws {
         // A deployment whose templates folder lost the connectors page: rendering it throws.
-        let templates = FileManager.default.temporaryDirectory.appendingPathComponent("tpl-\(UUID().uuidString.prefix(8))")
+        let folder = try makeTemporaryFolder("tpl")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let templates = folder.appendingPathComponent("templates")
         try FileManager.default.copyItem(at: Stack.root.appendingPathComponent("templates"), to: templates)
         try FileManager.default.removeItem(at: templates.appendingPathComponent("connectors.mustache"))
-        defer { try? FileManager.default.removeItem(at: templates) }
         let stack = try Stack(templates: templates.path)
         defer { stack.stop() }
         try await stack.start()

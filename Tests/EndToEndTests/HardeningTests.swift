@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -170,8 +171,7 @@ struct HardeningTests {
         #expect(mode(database + "-wal") == 0o600)
         env.stop()
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-key-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("sb-key")
         defer { try? FileManager.default.removeItem(at: folder) }
         /// `serve` with a key file of `keyMode` and `extra` settings; answers its status and output.
         func serve(keyMode: Int, _ extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
@@ -214,7 +214,7 @@ struct HardeningTests {
         defer {
             // SIGKILL: a child of the test runner may inherit SIGTERM as ignored.
             for curl in curls where curl.isRunning { kill(curl.processIdentifier, SIGKILL) }
-            curls.forEach { Stack.terminate($0) }
+            curls.forEach { terminateAndWait($0) }
         }
         try await Task.sleep(for: .seconds(1))
         let clock = ContinuousClock.now
@@ -281,7 +281,7 @@ struct HardeningTests {
         _ = try await env.waitForJob(jobPath, toBe: ["running"])
         let worker = try #require(env.stack.worker)
         kill(worker.processIdentifier, SIGKILL)
-        Stack.terminate(worker)
+        terminateAndWait(worker)
         try? FileManager.default.removeItem(atPath: env.stack.socket)
         try env.stack.startWorker()
         let job = try await env.waitForJob(jobPath, toBe: ["failed"], timeout: 60)

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 /// The three ways the worker gets its socket, each driven over FastCGI with Debian's cgi-fcgi.
@@ -9,15 +10,10 @@ struct ListenTests {
         try runProgram("/usr/bin/cgi-fcgi", ["-bind", "-connect", address], environment: ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]).output
     }
 
-    func worker(_ stack: Stack, _ arguments: [String], stdin: FileHandle? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Stack.binary)
-        process.arguments = ["serve", "--threads", "2"] + arguments
-        process.environment = stack.environment
-        process.standardInput = stdin ?? FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        return process
+    func worker(_ stack: Stack, _ arguments: [String], stdin: FileHandle = .nullDevice) throws -> Process {
+        try launchProcess(
+            Stack.binary, ["serve", "--threads", "2"] + arguments, environment: stack.environment, in: stack.folder,
+            log: stack.workerLog, stdin: stdin)
     }
 
     @Test("--listen HOST:PORT serves FastCGI over TCP")
@@ -26,7 +22,7 @@ struct ListenTests {
         defer { stack.stop() }
         let port = try freePort()
         let process = try worker(stack, ["--listen", "127.0.0.1:\(port)"])
-        defer { Stack.terminate(process) }
+        defer { terminateAndWait(process) }
         var reply = ""
         try await waitUntil("the worker answers on \(port)") {
             reply = (try? fastCGIGet("127.0.0.1:\(port)", path: "/healthz")) ?? ""
@@ -52,7 +48,7 @@ struct ListenTests {
         #expect(bound == 0)
         #expect(listen(fd, 16) == 0)
         let process = try worker(stack, [], stdin: FileHandle(fileDescriptor: fd, closeOnDealloc: true))
-        defer { Stack.terminate(process) }
+        defer { terminateAndWait(process) }
         var reply = ""
         try await waitUntil("the worker answers on the inherited socket") {
             reply = (try? fastCGIGet(path, path: "/healthz")) ?? ""
@@ -65,17 +61,8 @@ struct ListenTests {
     func noSocket() throws {
         let stack = try Stack(sandbox: nil)
         defer { stack.stop() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Stack.binary)
-        process.arguments = ["serve"]
-        process.environment = stack.environment
-        process.standardInput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(text.contains("no --socket or --listen given"))
+        let (status, errors) = try stack.runWorkerToEnd([])
+        #expect(status != 0)
+        #expect(errors.contains("no --socket or --listen given"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -16,20 +17,10 @@ final class Stack: @unchecked Sendable {
     private(set) var nginx: Process?
     private var extraProcesses: [Process] = []
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = packageRoot
 
     /// The `switchboard` binary built beside the tests (or `$SWITCHBOARD_BIN`).
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["SWITCHBOARD_BIN"] { return path }
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path != "/" {
-            let candidate = folder.appendingPathComponent("switchboard").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        return root.appendingPathComponent(".build/debug/switchboard").path
-    }
+    static var binary: String { switchboardBinary }
 
     /// Arguments for `switchboard sandbox`, or nil to run without the stand-in APIs.
     let sandboxArguments: [String]?
@@ -37,8 +28,7 @@ final class Stack: @unchecked Sendable {
 
     init(environment: [String: String] = [:], templates: String? = nil, sandbox: [String]? = []) throws {
         sandboxArguments = sandbox
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-e2e-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try makeTemporaryFolder("sb-e2e")
         port = try freePort()
         socket = folder.appendingPathComponent("worker.sock").path
         self.environment = [
@@ -131,40 +121,13 @@ final class Stack: @unchecked Sendable {
     /// SIGTERM everything this stack started and wait for it; the temp folder goes too.
     func stop() {
         for process in [nginx, worker, sandbox].compactMap({ $0 }) + extraProcesses {
-            Self.terminate(process)
+            terminateAndWait(process)
         }
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// SIGTERM, then wait until the pid is gone (SIGKILL after `deadline`). Polls the pid itself:
-    /// Foundation's `waitUntilExit` was seen to hang on Linux after the child had been reaped.
-    static func terminate(_ process: Process, deadline: TimeInterval = 20) {
-        let pid = process.processIdentifier
-        guard pid > 0, process.isRunning else { return }
-        kill(pid, SIGTERM)
-        let end = Date().addingTimeInterval(deadline)
-        while process.isRunning && kill(pid, 0) == 0 {
-            if Date() > end {
-                kill(pid, SIGKILL)
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
     private func launch(_ path: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = folder
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try launchProcess(path, arguments, environment: environment, in: folder, log: log)
     }
 
 
@@ -221,15 +184,6 @@ final class Stack: @unchecked Sendable {
     }()
 }
 
-final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
-}
-
 struct StackError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -251,32 +205,6 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-/// A loopback port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw StackError("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Polls a condition every 50 ms for up to 30 s.
-func waitUntil(_ what: String, timeout: TimeInterval = 30, _ condition: () async -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw StackError("timed out waiting until \(what)")
 }
 
 /// The value of a cookie in a `Set-Cookie` header.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -32,14 +33,14 @@ struct SupervisorTests {
 
         // Like systemd: LISTEN_FDS=1 and LISTEN_PID naming the worker, the socket on fd 3.
         let second = try launchWorker(stack, stdin: fd, log: "second.log", systemd: true)
-        defer { Stack.terminate(second) }
+        defer { terminateAndWait(second) }
         #expect(try await waiting.status == 200)
         for _ in 0..<20 { #expect(try await stack.get("/healthz").status == 200) }
         let log = (try? String(contentsOfFile: stack.folder.appendingPathComponent("second.log").path, encoding: .utf8)) ?? ""
         #expect(log.contains("systemd socket (fd 3)"))
 
         // A worker that stops never unlinks a socket it inherited.
-        Stack.terminate(second)
+        terminateAndWait(second)
         #expect(FileManager.default.fileExists(atPath: path))
     }
 
@@ -146,7 +147,7 @@ struct SupervisorTests {
         defer { close(fd) }
         let worker = try launchWorker(
             stack, stdin: fd, log: "stderr.log", environment: ["SWITCHBOARD_LOG_FORMAT": "json", "SWITCHBOARD_LOG_FILE": logFile])
-        defer { Stack.terminate(worker) }
+        defer { terminateAndWait(worker) }
         var reply = ""
         try await waitUntil("the worker answers over FastCGI") {
             reply = (try? fastCGIGet(path, environment: ["REQUEST_ID": "e2e-json-1"])) ?? ""
@@ -176,13 +177,13 @@ struct SupervisorTests {
     func nonLoopbackRefused() throws {
         let stack = try Stack(sandbox: nil)
         defer { stack.stop() }
-        let plain = try runWorkerToEnd(stack, ["--listen", "10.1.2.3:9000"])
+        let plain = try stack.runWorkerToEnd(["--listen", "10.1.2.3:9000"])
         #expect(plain.status != 0)
         #expect(plain.errors.contains("--listen-any"))
-        let anyWithoutPeers = try runWorkerToEnd(stack, ["--listen", "0.0.0.0:9000", "--listen-any"])
+        let anyWithoutPeers = try stack.runWorkerToEnd(["--listen", "0.0.0.0:9000", "--listen-any"])
         #expect(anyWithoutPeers.status != 0)
         #expect(anyWithoutPeers.errors.contains("--allow-from"))
-        let badPeer = try runWorkerToEnd(stack, ["--listen", "127.0.0.1:9000", "--allow-from", "::1"])
+        let badPeer = try stack.runWorkerToEnd(["--listen", "127.0.0.1:9000", "--allow-from", "::1"])
         #expect(badPeer.status != 0)
         #expect(badPeer.errors.contains("IPv4"))
     }
@@ -194,7 +195,7 @@ struct SupervisorTests {
 
         let openPort = try freePort()
         let open = try launchWorker(stack, stdin: nil, log: "open.log", arguments: ["--listen", "127.0.0.1:\(openPort)"])
-        defer { Stack.terminate(open) }
+        defer { terminateAndWait(open) }
         try await waitUntil("the default worker answers 127.0.0.1") {
             (try? fastCGIGet("127.0.0.1:\(openPort)"))?.contains("\"status\":\"ok\"") == true
         }
@@ -205,7 +206,7 @@ struct SupervisorTests {
         let closedLog = "closed.log"
         let closed = try launchWorker(
             stack, stdin: nil, log: closedLog, arguments: ["--listen", "127.0.0.1:\(closedPort)", "--allow-from", "127.0.0.2"])
-        defer { Stack.terminate(closed) }
+        defer { terminateAndWait(closed) }
         let logPath = stack.folder.appendingPathComponent(closedLog).path
         try await waitUntil("the restricted worker listens") { text(logPath).contains("serving FastCGI") }
         for _ in 0..<3 {
@@ -296,37 +297,10 @@ extension SupervisorTests {
     func launch(
         _ stack: Stack, _ path: String, _ arguments: [String], stdin: Int32?, log: String, environment: [String: String]
     ) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = stack.environment.merging(environment) { $1 }
-        process.currentDirectoryURL = stack.folder
-        let logPath = stack.folder.appendingPathComponent(log).path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = stdin.map { FileHandle(fileDescriptor: $0, closeOnDealloc: false) } ?? FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    /// Runs `switchboard serve ARGUMENTS` to its end; answers its status and what it wrote to stderr.
-    func runWorkerToEnd(_ stack: Stack, _ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Stack.binary)
-        process.arguments = ["serve"] + arguments
-        process.environment = stack.environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { Stack.terminate(process) }
-        return (process.terminationStatus, text)
+        try launchProcess(
+            path, arguments, environment: stack.environment.merging(environment) { $1 }, in: stack.folder,
+            log: stack.folder.appendingPathComponent(log).path,
+            stdin: stdin.map { FileHandle(fileDescriptor: $0, closeOnDealloc: false) } ?? .nullDevice)
     }
 
     /// SIGKILL, then wait until the pid is gone.
@@ -338,6 +312,24 @@ extension SupervisorTests {
 }
 
 extension Stack {
+    /// Runs `switchboard serve ARGUMENTS` to its end; answers its status and what it wrote to stderr.
+    func runWorkerToEnd(_ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Stack.binary)
+        process.arguments = ["serve"] + arguments
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { terminateAndWait(process) }
+        return (process.terminationStatus, text)
+    }
+
     /// nginx alone in front of `socket`, which the test serves itself; stopped with the stack.
     func startNginxOnly(socket: String) throws {
         let prefix = folder.appendingPathComponent("nginx").path

@@ -1,6 +1,7 @@
 import Fivetran
 import Foundation
 import Sandbox
+import SwitchboardTesting
 import Testing
 import Transport
 
@@ -21,7 +22,7 @@ import Transport
         let base = try await sandbox.start()
         let client = FivetranClient(
             baseURL: base, apiKey: options.apiKey, apiSecret: secret ?? options.apiSecret, pathStyle: style,
-            retryPolicy: RetryPolicy(baseDelay: .milliseconds(1), defaultRetryAfter: .milliseconds(1)))
+            retryPolicy: FivetranRetryPolicy(baseDelay: .milliseconds(1), defaultRetryAfter: .milliseconds(1)))
         do {
             try await body(sandbox, client)
         } catch {
@@ -171,15 +172,5 @@ import Transport
             #expect(stats["POST /v1/connectors"] == 1)
             #expect(stats["POST /v1/connectors/{id}/connect-card"] == 1)
         }
-    }
-}
-
-/// Keeps URLSession from following the Connect Card's 302, so the test can read `Location`.
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 import Transport
 
@@ -6,14 +7,14 @@ import Transport
 
 @Suite struct FivetranClientTests {
     static let secret = "s3cr3t-VALUE-never-shown"
-    let clock = FakeClock()
+    let clock = TestClock()
 
-    func client(_ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current, policy: RetryPolicy = RetryPolicy()) -> FivetranClient {
+    func client(_ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current, policy: FivetranRetryPolicy = FivetranRetryPolicy()) -> FivetranClient {
         let clock = self.clock
         return FivetranClient(
             baseURL: URL(string: "https://api.example.test")!, apiKey: "key123", apiSecret: Self.secret,
             pathStyle: style, transport: transport, retryPolicy: policy, callBudget: .seconds(60),
-            sleep: { clock.sleep($0) }, now: { clock.now() })
+            sleep: clock.sleep(for:), now: { clock.instant })
     }
 
     static func connectionJSON(_ id: String, schema: String = "s", setup: String = "incomplete") -> String {
@@ -34,7 +35,7 @@ import Transport
         ])
         let connections = try await client(transport).connections(group: "g1")
         #expect(connections.map { $0.id } == ["a", "b", "c", "d", "e"])
-        let urls = transport.sent.map { $0.url.absoluteString }
+        let urls = transport.requests.map { $0.url.absoluteString }
         #expect(urls == [
             "https://api.example.test/v1/groups/g1/connections?limit=1000",
             "https://api.example.test/v1/groups/g1/connections?limit=1000&cursor=c1",
@@ -65,7 +66,7 @@ import Transport
         #expect(types[0].name == "15Five")
         #expect(types[0].iconURL?.host == "x.test")
         #expect(types[0].serviceStatus == "general_availability")
-        #expect(transport.sent[0].url.path == "/v1/metadata/connector-types")
+        #expect(transport.requests[0].url.path == "/v1/metadata/connector-types")
     }
 
     @Test(arguments: [
@@ -76,13 +77,13 @@ import Transport
     func mapsEachErrorStatus(status: Int, expected: FivetranError) async {
         let transport = ScriptedTransport([.json(#"{"code":"Whatever","message":"m"}"#, status: status)])
         await #expect(throws: expected) { try await client(transport).connection(id: "x") }
-        #expect(transport.sent.count == 1)
+        #expect(transport.requests.count == 1)
     }
 
     @Test func aServerErrorIsRetriedThenReported() async {
         let transport = ScriptedTransport(Array(repeating: .json(#"{"code":"Unavailable","message":"down"}"#, status: 503), count: 5))
         await #expect(throws: FivetranError.server(status: 503, message: "down")) { try await client(transport).connection(id: "x") }
-        #expect(transport.sent.count == 3)
+        #expect(transport.requests.count == 3)
         #expect(clock.sleeps == [.milliseconds(250), .milliseconds(500)])
     }
 
@@ -92,7 +93,7 @@ import Transport
         let error = await #expect(throws: FivetranError.self) { try await client(transport).connection(id: "x") }
         guard case .unreachable(let reason)? = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(reason.contains("api.example.test"))
-        #expect(transport.sent.count == 3)
+        #expect(transport.requests.count == 3)
     }
 
     @Test func aRateLimitIsWaitedOutThenSucceeds() async throws {
@@ -108,7 +109,7 @@ import Transport
     @Test func aRateLimitBeyondTheDeadlineFailsAtOnce() async {
         let transport = ScriptedTransport([.json(#"{"code":"TooManyRequests","message":"hourly"}"#, status: 429, headers: ["Retry-After": "3600"])])
         await #expect(throws: FivetranError.rateLimited(retryAfter: .seconds(3600), message: "hourly")) {
-            try await client(transport).connection(id: "x", deadline: clock.now().advanced(by: .seconds(10)))
+            try await client(transport).connection(id: "x", deadline: clock.instant.advanced(by: .seconds(10)))
         }
         #expect(clock.sleeps.isEmpty)
     }
@@ -116,7 +117,7 @@ import Transport
     @Test func rateLimitRetriesAreBounded() async {
         let transport = ScriptedTransport(Array(repeating: .json(#"{"code":"TooManyRequests","message":"m"}"#, status: 429, headers: ["Retry-After": "1"]), count: 10))
         await #expect(throws: FivetranError.rateLimited(retryAfter: .seconds(1), message: "m")) { try await client(transport).connection(id: "x") }
-        #expect(transport.sent.count == 4)
+        #expect(transport.requests.count == 4)
     }
 
     @Test func aCreateIsNotResentAfterAServerError() async {
@@ -124,14 +125,14 @@ import Transport
         await #expect(throws: FivetranError.server(status: 500, message: "oops")) {
             try await client(transport).createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
         }
-        #expect(transport.sent.count == 1)
+        #expect(transport.requests.count == 1)
     }
 
     func createBody(service: String) async throws -> [String: JSONValue] {
         let transport = ScriptedTransport([.json(#"{"code":"Success","data":{"id":"new1","service":"\#(service)","schema":"n","group_id":"g1","paused":false,"status":{"setup_state":"incomplete"},"connect_card":{"token":"t","uri":"https://card.test/connect-card/setup?auth=t"}}}"#, status: 201)])
         let created = try await client(transport).createConnection(service: service, group: "g1", schemaName: "my_name", redirectURI: URL(string: "http://app.test/return")!)
         #expect(created.connectCard?.uri.host == "card.test")
-        let request = try #require(transport.sent.first)
+        let request = try #require(transport.requests.first)
         #expect(request.method == "POST")
         #expect(request.headers["Content-Type"] == "application/json")
         return try JSONDecoder().decode([String: JSONValue].self, from: request.body ?? Data())
@@ -170,7 +171,7 @@ import Transport
         ])
         let created = try await client(transport).createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
         #expect(created.connectCard?.uri.absoluteString == "https://card.test/connect-card/setup?auth=t2")
-        #expect(transport.sent.map { $0.url.path } == ["/v1/connections", "/v1/connections/new1/connect-card"])
+        #expect(transport.requests.map { $0.url.path } == ["/v1/connections", "/v1/connections/new1/connect-card"])
     }
 
     @Test(arguments: [
@@ -192,22 +193,22 @@ import Transport
         _ = try await client.connection(id: "c1")
         _ = try await client.connectCard(id: "c1", redirectURI: URL(string: "http://app.test/r")!)
         _ = try await client.createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
-        #expect(transport.sent.map { $0.url.path } == paths)
+        #expect(transport.requests.map { $0.url.path } == paths)
     }
 
     @Test func sendsBasicAuthOnEveryRequest() async throws {
         let transport = ScriptedTransport([.json(#"{"code":"Success","data":\#(Self.connectionJSON("x"))}"#)])
         _ = try await client(transport).connection(id: "x")
         let expected = "Basic " + Data("key123:\(Self.secret)".utf8).base64EncodedString()
-        #expect(transport.sent[0].headers["Authorization"] == expected)
-        #expect(transport.sent[0].headers["Accept"] == "application/json")
+        #expect(transport.requests[0].headers["Authorization"] == expected)
+        #expect(transport.requests[0].headers["Accept"] == "application/json")
     }
 
     @Test func aBaseURLEndingInV1IsAccepted() async throws {
         let transport = ScriptedTransport([.json(#"{"code":"Success","data":\#(Self.connectionJSON("x"))}"#)])
         let client = FivetranClient(baseURL: URL(string: "https://api.example.test/v1/")!, apiKey: "k", apiSecret: "s", transport: transport)
         _ = try await client.connection(id: "x")
-        #expect(transport.sent[0].url.absoluteString == "https://api.example.test/v1/connections/x")
+        #expect(transport.requests[0].url.absoluteString == "https://api.example.test/v1/connections/x")
     }
 
     @Test func theSecretAppearsInNoErrorOrDescription() async {

@@ -1,74 +1,25 @@
 import Foundation
-import Synchronization
+import SwitchboardTesting
 import Testing
 import Transport
 
 @testable import Front
 
-/// Answers from a script, one per request, and keeps the requests.
-final class ScriptedTransport: HTTPTransport {
-    enum Step: Sendable {
-        case answer(HTTPResponse)
-        case fail(TransportError)
-    }
-
-    private let script: Mutex<[Step]>
-    private let seen = Mutex<[HTTPRequest]>([])
-
-    init(_ steps: [Step]) { script = Mutex(steps) }
-
-    var requests: [HTTPRequest] { seen.withLock { $0 } }
-
-    func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
-        seen.withLock { $0.append(request) }
-        let step = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-        switch step {
-        case .answer(let response): return response
-        case .fail(let error): throw error
-        case nil: return HTTPResponse(status: 599)
-        }
-    }
-}
-
-/// Virtual time: sleeping moves it on at once and is written down.
-final class VirtualClock: Sendable {
-    private let state = Mutex<(now: Double, sleeps: [Double])>((1_731_600_000, []))
-
-    var sleeps: [Double] { state.withLock { $0.sleeps.filter { $0 > 0 } } }
-
-    var clock: FrontClock {
-        FrontClock(
-            now: { self.state.withLock { $0.now } },
-            sleep: { seconds in
-                try Task.checkCancellation()
-                self.state.withLock {
-                    $0.sleeps.append(seconds)
-                    $0.now += max(0, seconds)
-                }
-            })
-    }
-}
-
-func json(_ status: Int, _ body: String, headers: [String: String] = [:]) -> ScriptedTransport.Step {
-    .answer(HTTPResponse(status: status, headers: headers, body: Data(body.utf8)))
-}
-
-func json(_ body: String) -> ScriptedTransport.Step { json(200, body) }
-
 let emptyPage = #"{"_pagination":{"next":null},"_links":{"self":"x"},"_results":[]}"#
 let secret = "s3cr3t-t0k3n"
 
 @Suite struct FrontClientTests {
-    let clock = VirtualClock()
+    let clock = TestClock()
 
     func client(_ transport: ScriptedTransport) -> FrontClient {
-        FrontClient(
+        let clock = self.clock
+        return FrontClient(
             token: FrontToken(secret)!, baseURL: URL(string: "http://127.0.0.1:9")!, transport: transport,
-            retry: RetryPolicy(attempts: 3), clock: clock.clock)
+            retry: FrontRetryPolicy(attempts: 3), clock: FrontClock(now: { clock.unixTime }, sleep: clock.sleep(seconds:)))
     }
 
     @Test func sendsTheTokenAsBearerAndOnlyThere() async throws {
-        let transport = ScriptedTransport([json(emptyPage)])
+        let transport = ScriptedTransport([.json(emptyPage)])
         let front = client(transport)
         _ = try await front.page(front.url("/events", [("q[after]", "1.000"), ("limit", "15")]))
         let request = try #require(transport.requests.first)
@@ -86,19 +37,21 @@ let secret = "s3cr3t-t0k3n"
 
     @Test func a429WaitsExactlyRetryAfterThenRetries() async throws {
         let transport = ScriptedTransport([
-            json(429, #"{"_error":{"status":429,"title":"Too many requests","message":"Rate limit exceeded"}}"#,
-                 headers: ["retry-after": "7", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"]),
-            json(emptyPage),
+            .json(#"{"_error":{"status":429,"title":"Too many requests","message":"Rate limit exceeded"}}"#, status: 429,
+                  headers: ["retry-after": "7", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"]),
+            .json(emptyPage),
         ])
         let result = try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
         #expect(result.requests == 2)
-        #expect(clock.sleeps == [7])
+        #expect(clock.sleeps == [.seconds(7)])
     }
 
     @Test func serverErrorsAndBrokenConnectionsAreRetriedWithBackoffThenGiveUp() async {
         let url = URL(string: "http://127.0.0.1:9/contacts")!
         let transport = ScriptedTransport([
-            json(502, "<html>bad gateway</html>"), .fail(.connectionFailed(url, "reset")), .fail(.timedOut(url)),
+            .reply(HTTPResponse(status: 502, body: Data("<html>bad gateway</html>".utf8))),
+            .fail(.connectionFailed(url, "reset")),
+            .fail(.timedOut(url)),
         ])
         await #expect {
             try await client(transport).page(url)
@@ -106,18 +59,18 @@ let secret = "s3cr3t-t0k3n"
             guard case .unavailable(let route, let attempts, _) = error as? FrontError else { return false }
             return route == "/contacts" && attempts == 3
         }
-        #expect(clock.sleeps.filter { $0 >= 1 } == [1, 2])
+        #expect(clock.sleeps.filter { $0 >= .seconds(1) } == [.seconds(1), .seconds(2)])
     }
 
     @Test func retriedServerErrorsSucceedWhenFrontComesBack() async throws {
-        let transport = ScriptedTransport([json(503, ""), json(emptyPage)])
+        let transport = ScriptedTransport([.reply(HTTPResponse(status: 503)), .json(emptyPage)])
         let result = try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
         #expect(result.requests == 2)
     }
 
     @Test func a401SaysTheTokenIsWrongAndNeverShowsIt() async {
         let transport = ScriptedTransport([
-            json(401, #"{"_error":{"status":401,"title":"Unauthenticated","message":"JSON Web Token error"}}"#)
+            .json(#"{"_error":{"status":401,"title":"Unauthenticated","message":"JSON Web Token error"}}"#, status: 401)
         ])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/teams")!)
@@ -128,7 +81,7 @@ let secret = "s3cr3t-t0k3n"
     }
 
     @Test func a403NamesTheMissingScope() async {
-        let transport = ScriptedTransport([json(403, #"{"_error":{"status":403,"title":"Forbidden","message":"nope"}}"#)])
+        let transport = ScriptedTransport([.json(#"{"_error":{"status":403,"title":"Forbidden","message":"nope"}}"#, status: 403)])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/conversations/search/after:1%20before:2")!)
         } throws: { error in
@@ -137,7 +90,7 @@ let secret = "s3cr3t-t0k3n"
     }
 
     @Test func malformedJSONNamesTheRoute() async {
-        let transport = ScriptedTransport([json(#"{"_results": [ oops"#)])
+        let transport = ScriptedTransport([.json(#"{"_results": [ oops"#)])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/events?q%5Bafter%5D=1.000&page_token=x")!)
         } throws: { error in
@@ -147,7 +100,7 @@ let secret = "s3cr3t-t0k3n"
     }
 
     @Test func otherClientErrorsStopWithFrontsMessage() async {
-        let transport = ScriptedTransport([json(400, #"{"_error":{"status":400,"title":"Bad request","message":"Unknown page token"}}"#)])
+        let transport = ScriptedTransport([.json(#"{"_error":{"status":400,"title":"Bad request","message":"Unknown page token"}}"#, status: 400)])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
         } throws: { error in
@@ -157,7 +110,7 @@ let secret = "s3cr3t-t0k3n"
 
     @Test(arguments: ["nan", "inf", "1e400", "-3", ""])
     func aBadRateLimitHeaderFailsThePageNamingTheHeader(value: String) async {
-        let transport = ScriptedTransport([json(200, emptyPage, headers: ["x-ratelimit-limit": value])])
+        let transport = ScriptedTransport([.json(emptyPage, headers: ["x-ratelimit-limit": value])])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
         } throws: { error in
@@ -169,7 +122,7 @@ let secret = "s3cr3t-t0k3n"
     @Test(arguments: ["1e400", "-1", "1e300", "-1e400"])
     func aDocumentWithAnImpossibleTimestampFailsThePage(value: String) async {
         let page = #"{"_pagination":{"next":null},"_links":{"self":"x"},"_results":[{"id":"evt_1","emitted_at":"# + value + "}]}"
-        let transport = ScriptedTransport([json(page)])
+        let transport = ScriptedTransport([.json(page)])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/events")!)
         } throws: { error in

@@ -7,7 +7,7 @@ import Testing
     let base = URL(string: "https://api2.frontapp.com")!
 
     @Test func followsNextUntilItIsNull() throws {
-        var pager = Pager(first: URL(string: "https://api2.frontapp.com/tags?limit=100")!, baseURL: base)
+        var pager = FrontPager(first: URL(string: "https://api2.frontapp.com/tags?limit=100")!, baseURL: base)
         let second = try pager.advance(next: "https://acme.api.frontapp.com/tags?limit=100&page_token=abc")
         #expect(second?.absoluteString == "https://acme.api.frontapp.com/tags?limit=100&page_token=abc")
         #expect(try pager.advance(next: nil) == nil)
@@ -18,21 +18,21 @@ import Testing
         let page = try FrontPage.parse(
             Data(#"{"_pagination":{"next":"https://api2.frontapp.com/tags?page_token=2"},"_links":{"self":"x"},"_results":[{"id":"tag_1"}]}"#.utf8),
             route: "/tags")
-        var pager = Pager(first: URL(string: "https://api2.frontapp.com/tags")!, baseURL: base)
+        var pager = FrontPager(first: URL(string: "https://api2.frontapp.com/tags")!, baseURL: base)
         #expect(page.results.count == 1)
         #expect(try pager.advance(next: page.next) != nil)
     }
 
     @Test func aNextOnAnotherHostIsMovedOntoTheBaseURLSoTheTokenStaysHome() throws {
         let local = URL(string: "http://127.0.0.1:9000")!
-        var pager = Pager(first: URL(string: "http://127.0.0.1:9000/events?limit=15")!, baseURL: local)
+        var pager = FrontPager(first: URL(string: "http://127.0.0.1:9000/events?limit=15")!, baseURL: local)
         let next = try pager.advance(next: "https://evil.example.com/events?limit=15&page_token=p2")
         #expect(next?.absoluteString == "http://127.0.0.1:9000/events?limit=15&page_token=p2")
     }
 
     @Test func theSamePageAgainIsAnErrorNotALoop() {
         let url = "https://api2.frontapp.com/tags?page_token=1"
-        var pager = Pager(first: URL(string: url)!, baseURL: base)
+        var pager = FrontPager(first: URL(string: url)!, baseURL: base)
         #expect(throws: FrontError.self) { try pager.advance(next: url) }
     }
 

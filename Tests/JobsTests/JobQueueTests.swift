@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Store
+import SwitchboardTesting
 import Testing
 
 /// The queue in SQLite, with two `Store` instances on one file standing in for two processes.
@@ -9,7 +10,7 @@ struct JobQueueTests {
     let lease = Duration.seconds(10)
 
     private func withStores(_ body: (Store, Store, CaptureRecord) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobs-\(UUID().uuidString)")
+        let folder = try makeTemporaryFolder("jobs")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("db.sqlite").path
         let one = try Store(path: path)
@@ -22,7 +23,7 @@ struct JobQueueTests {
 
     @Test("a commit fenced by a lost lease writes nothing; the current holder's commit lands")
     func fencedCommits() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobs-\(UUID().uuidString)")
+        let folder = try makeTemporaryFolder("jobs")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try Store(path: folder.appendingPathComponent("db.sqlite").path)
         let capture = try store.insertCapture(

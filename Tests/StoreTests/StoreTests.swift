@@ -1,13 +1,13 @@
 import Foundation
 import GRDB
+import SwitchboardTesting
 import Testing
 
 @testable import Store
 
 /// A fresh database file in its own temporary folder.
 func temporaryStore(appending: (inout DatabaseMigrator) -> Void = { _ in }) throws -> Store {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-tests-\(UUID().uuidString)")
-    return try Store(path: folder.appendingPathComponent("db.sqlite").path, appending: appending)
+    try Store(path: makeTemporaryFolder("store-tests").appendingPathComponent("db.sqlite").path, appending: appending)
 }
 
 func doc(_ key: String, _ body: String = "", time: Double? = nil) -> DocumentWrite {

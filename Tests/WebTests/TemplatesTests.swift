@@ -1,12 +1,12 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 @testable import Web
 
 @Suite("Templates")
 struct TemplatesTests {
     func folder(_ files: [String: String]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tpl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try makeTemporaryFolder("tpl")
         for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return dir.path
     }

@@ -10,7 +10,7 @@ import Foundation
 ///   `maxAttempts` attempts in all. Only for idempotent requests: a create that timed out may have
 ///   been done, and sending it again would only answer 409.
 /// - Never a wait that ends past the caller's deadline.
-public struct RetryPolicy: Sendable, Hashable {
+public struct FivetranRetryPolicy: Sendable, Hashable {
     /// Attempts in all (first one included) for 5xx and transport errors.
     public var maxAttempts: Int
     /// Retries after a 429, separate from `maxAttempts` since waiting out a limit is expected.
@@ -32,7 +32,7 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// Never retry.
-    public static let none = RetryPolicy(maxAttempts: 1, maxRateLimitRetries: 0)
+    public static let none = FivetranRetryPolicy(maxAttempts: 1, maxRateLimitRetries: 0)
 
     /// What one attempt ended with.
     public enum Outcome: Sendable, Hashable {
