@@ -11,7 +11,7 @@ public struct Application: Sendable {
     public let dispatcher: Dispatcher
     let started = ContinuousClock.now
     /// The SQLite store of captures, jobs and collections, and the runner of jobs (nil with `--no-jobs`).
-    public let store: Store
+    public let store: SQLiteStore
     public let runner: JobRunner?
     let metrics: WorkerMetrics
 

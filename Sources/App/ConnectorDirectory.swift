@@ -14,7 +14,7 @@ final class ConnectorDirectory: Sendable {
     let settings: FivetranSettings
     let publicURL: String
     private let client: FivetranClient
-    private let store: Store
+    private let store: any ConnectorNameStore
     private let logger: Logger
     let catalog: RefreshingCache<Catalog>
     let connections: RefreshingCache<[ConnectorRow]>
@@ -25,7 +25,7 @@ final class ConnectorDirectory: Sendable {
     /// slow Fivetran can never hold every thread and stop the pages that need no call.
     private let liveCalls: ThreadBudget
 
-    init(settings: FivetranSettings, publicURL: String, store: Store, logger: Logger, liveCallLimit: Int = 4) {
+    init(settings: FivetranSettings, publicURL: String, store: any ConnectorNameStore, logger: Logger, liveCallLimit: Int = 4) {
         self.liveCalls = ThreadBudget(
             limit: liveCallLimit,
             refusal: HTTPError(

@@ -44,9 +44,9 @@ struct CaptureCommand: AsyncParsableCommand {
         guard ["http", "https"].contains(baseURL.scheme ?? ""), baseURL.host != nil else {
             throw fail("FRONT_BASE_URL: \(baseText ?? "") is not an http(s) URL")
         }
-        let store: Store
+        let store: SQLiteStore
         do {
-            store = try Store(path: databasePath(db))
+            store = try SQLiteStore(path: databasePath(db))
         } catch {
             throw fail(error.description)
         }
@@ -97,7 +97,7 @@ struct ExportCommand: ParsableCommand {
         let path = databasePath(db)
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no database at \(path)") }
         do {
-            let store = try Store(path: path)
+            let store = try SQLiteStore(path: path)
             let known = try store.collections().map(\.name)
             guard known.contains(collection) else {
                 throw fail(

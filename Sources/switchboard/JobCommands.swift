@@ -52,7 +52,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let store = try Store(path: db ?? App.Configuration().databasePath)
+                let store = try SQLiteStore(path: db ?? App.Configuration().databasePath)
                 print(try APITokenMaker.create(in: store, name: name))
             } catch {
                 FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
@@ -69,7 +69,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             do {
-                print(try Store(path: db ?? App.Configuration().databasePath).liveAPITokenCount())
+                print(try SQLiteStore(path: db ?? App.Configuration().databasePath).liveAPITokenCount())
             } catch {
                 FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
                 throw ExitCode.failure
