@@ -1,40 +1,29 @@
 import FastCGI
 import Foundation
-import Jobs
 import Logging
-import Store
 import Web
 
-/// The product wired together: configuration, templates, routes, and the FastCGI worker.
+/// The product's responder: the templates, every feature's routes and the dispatcher, built
+/// from `Services`. `respond` is the async function the FastCGI edge hands each request to;
+/// the in-process tests call it the same way.
 public struct Application: Sendable {
     public let site: Site
     public let dispatcher: Dispatcher
-    let started = ContinuousClock.now
-    /// The SQLite store of captures, jobs and collections, and the runner of jobs (nil with `--no-jobs`).
-    public let store: SQLiteStore
-    public let runner: JobRunner?
     let metrics: WorkerMetrics
 
-    public init(configuration: Configuration, logger: Logger) throws {
-        try configuration.check()
+    public init(services: Services) throws {
+        let configuration = services.configuration
         let templates = try Templates(directory: configuration.templatesDirectory)
-        let site = Site(templates: templates, configuration: configuration, logger: logger)
-        let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
-        let store = try configuration.openStore()
-        let directory = ConnectorDirectory(
-            settings: configuration.fivetran, publicURL: configuration.publicURL, store: store, logger: logger,
-            liveCallLimit: configuration.fivetranLiveCalls)
-        let rendered = RenderedPages()
+        let site = Site(templates: templates, configuration: configuration, logger: services.logger)
+        let directory = services.directory
+        let pages = RenderedContent()
         var router = Router()
-        let started = ContinuousClock.now
-        HomeRoutes(site: site, started: started).register(in: &router)
-        ConnectorRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
-        ServiceRoutes(site: site, directory: directory, rendered: rendered).register(in: &router)
-        SampleRoutes(directory: directory).register(in: &router)
-        let metrics = WorkerMetrics(workerRestarts: configuration.workerRestarts)
-        self.metrics = metrics
+        HomeRoutes(site: site, started: services.started).register(in: &router)
+        ConnectorRoutes(site: site, directory: directory, pages: pages).register(in: &router)
+        ServiceRoutes(site: site, directory: directory, pages: pages).register(in: &router)
+        SampleRoutes(directory: directory, encoded: pages).register(in: &router)
         let captures = CaptureContext(
-            site: site, store: store, box: SecretBox(secret: secret), metrics: metrics,
+            site: site, store: services.store, box: services.box, metrics: services.metrics,
             exports: ThreadBudget(
                 limit: configuration.concurrentExports,
                 refusal: HTTPError(
@@ -47,33 +36,23 @@ public struct Application: Sendable {
         CollectionRoutes(context: captures).register(in: &router)
         APIRoutes(context: captures).register(in: &router)
         SettingsRoutes(context: captures).register(in: &router)
-        self.store = store
-        self.runner = configuration.runJobs ? captures.makeRunner(logger: logger) : nil
+        self.metrics = services.metrics
         self.site = site
         self.dispatcher = Dispatcher(
-            router: router, csrf: CSRF(secret: secret, secure: configuration.publicURL.lowercased().hasPrefix("https://")),
-            logger: logger, publicURL: configuration.publicURL, errorPage: site.errorPage)
+            router: router,
+            csrf: CSRF(secret: services.secret, secure: configuration.publicURL.lowercased().hasPrefix("https://")),
+            logger: services.logger, publicURL: configuration.publicURL, errorPage: site.errorPage)
     }
 
-    /// Answers one FastCGI request (the worker threads call this).
-    public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
+    /// Answers one request as the FastCGI edge handed it over.
+    public func respond(_ request: FastCGIRequest) async -> FastCGIResponse {
         metrics.requestServed()
-        let response = dispatcher.respond(cgi: request.params, body: request.body, bodyTooLarge: request.bodyTooLarge)
+        let response = await dispatcher.respond(cgi: request.params, body: request.body, bodyTooLarge: request.bodyTooLarge)
         let body: FastCGIResponse.Body =
             switch response.body {
             case .bytes(let bytes): .bytes(bytes)
             case .stream(let produce): .stream(produce)
             }
         return FastCGIResponse(status: response.status, headers: response.headers, body: body)
-    }
-
-    /// Runs the worker until SIGTERM or SIGINT, then drains.
-    public func serve(_ configuration: FastCGIServer.Configuration, logger: Logger) throws {
-        let server = FastCGIServer(configuration: configuration, logger: logger) { [self] request in
-            handle(request)
-        }
-        runner?.start()
-        defer { runner?.stopBlocking() }  // after the drain: running jobs stop and are handed back
-        try server.run()
     }
 }

@@ -21,12 +21,6 @@ struct CaptureContext: Sendable {
 
     var configuration: Configuration { site.configuration }
 
-    func makeRunner(logger: Logger) -> JobRunner {
-        JobRunner(
-            store: store, box: box,
-            options: configuration.jobRunnerOptions,
-            logger: logger)
-    }
 
     /// The capture with this path id, or 404.
     func capture(_ request: Request) throws(HTTPError) -> CaptureRecord {

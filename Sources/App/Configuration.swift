@@ -1,6 +1,8 @@
+import Configuration
 import Foundation
 import Jobs
 import Store
+import SystemPackage
 
 /// Everything the worker reads from its environment (and a few command-line overrides), read
 /// once at start-up. Secrets stay in here and are never rendered, logged or returned.
@@ -15,8 +17,12 @@ public struct Configuration: Sendable {
     public var fivetran: FivetranSettings
     /// Bearer tokens accepted on `/api/` besides those made on /settings (`SWITCHBOARD_API_TOKENS`).
     public var apiTokens: [String]
-    /// Front's API (`FRONT_BASE_URL`), for the job runner.
+    /// Front's API (`FRONT_BASE_URL`), for the job runner and the capture command.
     public var frontBaseURL: URL
+    /// `FRONT_BASE_URL` as given, so that a value that is not a URL is refused by name.
+    var frontBaseURLText: String?
+    /// `FRONT_API_TOKEN`: replaces the token of a capture's config file (`switchboard capture`).
+    public var frontTokenOverride: String?
     /// Whether `serve` runs the job runner too (`serve --no-jobs` turns it off).
     public var runJobs: Bool
     /// Jobs one runner runs at once (`SWITCHBOARD_JOB_CONCURRENCY`, default 2).
@@ -55,32 +61,83 @@ public struct Configuration: Sendable {
             frontBaseURL: frontBaseURL, frontMinute: frontMinute)
     }
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil) {
-        let port = environment["PORT"] ?? "8080"
-        self.templatesDirectory = templatesDirectory ?? environment["SWITCHBOARD_TEMPLATES"] ?? "templates"
-        self.databasePath = environment["SWITCHBOARD_DB"] ?? "var/switchboard.sqlite"
-        self.publicURL = (environment["SWITCHBOARD_PUBLIC_URL"] ?? "http://127.0.0.1:\(port)")
+    /// Reads every setting from `reader` (environment variables, and an env file when one is
+    /// named; see `load`). Numbers out of range are clamped, unreadable ones take the default.
+    public init(reader: ConfigReader, templatesDirectory: String? = nil) {
+        let port = reader.string(forKey: "port") ?? "8080"
+        self.templatesDirectory = templatesDirectory ?? reader.nonEmpty("switchboard.templates") ?? "templates"
+        self.databasePath = reader.nonEmpty("switchboard.db") ?? "var/switchboard.sqlite"
+        self.publicURL = (reader.nonEmpty("switchboard.public.url") ?? "http://127.0.0.1:\(port)")
             .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        self.secretKeyFile = environment["SWITCHBOARD_SECRET_KEY_FILE"] ?? "var/secret.key"
-        self.sandbox = environment["SWITCHBOARD_SANDBOX"] == "1"
+        self.secretKeyFile = reader.nonEmpty("switchboard.secret.key.file") ?? "var/secret.key"
+        self.sandbox = reader.string(forKey: "switchboard.sandbox") == "1"
         self.version = Self.version
-        self.fivetran = FivetranSettings(environment: environment)
-        if let minute = environment["FRONT_MINUTE_SECONDS"].flatMap(Double.init), minute.isFinite, minute > 0, minute <= 3600 {
+        self.fivetran = FivetranSettings(reader: reader)
+        if let minute = reader.double(forKey: "front.minute.seconds"), minute.isFinite, minute > 0, minute <= 3600 {
             self.frontMinute = minute
         }
-        self.apiTokens = (environment["SWITCHBOARD_API_TOKENS"] ?? "").split(separator: ",")
+        self.apiTokens = (reader.string(forKey: "switchboard.api.tokens", isSecret: true) ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        self.frontBaseURL = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : URL(string: $0) }
-            ?? URL(string: "https://api2.frontapp.com")!
+        self.frontBaseURLText = reader.nonEmpty("front.base.url")
+        self.frontBaseURL = frontBaseURLText.flatMap(URL.init(string:)) ?? Self.frontDefault
+        self.frontTokenOverride = reader.string(forKey: "front.api.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         self.runJobs = true
-        self.jobConcurrency = bounded(environment["SWITCHBOARD_JOB_CONCURRENCY"], 1...64, default: 2)
-        self.jobLeaseSeconds = bounded(environment["SWITCHBOARD_JOB_LEASE_SECONDS"], 2...3600, default: 10)
-        self.jobMaxAttempts = bounded(environment["SWITCHBOARD_JOB_MAX_ATTEMPTS"], 1...100, default: 3)
-        self.fivetranLiveCalls = bounded(environment["SWITCHBOARD_FIVETRAN_CALLS"], 1...64, default: 4)
-        self.databaseGroup = environment["SWITCHBOARD_DB_GROUP"].flatMap { $0.isEmpty ? nil : $0 }
-        self.concurrentExports = bounded(environment["SWITCHBOARD_EXPORTS"], 1...64, default: 2)
-        self.exportBytesPerSecond = bounded(environment["SWITCHBOARD_EXPORT_MBPS"], 1...10_000, default: 8) * 1_000_000
-        self.workerRestarts = bounded(environment["SWITCHBOARD_WORKER_RESTARTS"], 0...1_000_000_000, default: 0)
+        self.jobConcurrency = reader.bounded("switchboard.job.concurrency", 1...64, default: 2)
+        self.jobLeaseSeconds = reader.bounded("switchboard.job.lease.seconds", 2...3600, default: 10)
+        self.jobMaxAttempts = reader.bounded("switchboard.job.max.attempts", 1...100, default: 3)
+        self.fivetranLiveCalls = reader.bounded("switchboard.fivetran.calls", 1...64, default: 4)
+        self.databaseGroup = reader.nonEmpty("switchboard.db.group")
+        self.concurrentExports = reader.bounded("switchboard.exports", 1...64, default: 2)
+        self.exportBytesPerSecond = reader.bounded("switchboard.export.mbps", 1...10_000, default: 8) * 1_000_000
+        self.workerRestarts = reader.bounded("switchboard.worker.restarts", 0...1_000_000_000, default: 0)
+    }
+
+    /// The settings of this process: its environment, then (for what the environment does not
+    /// set) the env file named by `SWITCHBOARD_ENV_FILE`, if any.
+    public static func load(templatesDirectory: String? = nil) async throws -> Configuration {
+        let environment = EnvironmentVariablesProvider(secretsSpecifier: secrets)
+        var providers: [any ConfigProvider] = [environment]
+        if let file = try environment.environmentValue(forName: "SWITCHBOARD_ENV_FILE"), !file.isEmpty {
+            providers.append(
+                try await EnvironmentVariablesProvider(environmentFilePath: FilePath(file), secretsSpecifier: secrets))
+        }
+        return Configuration(reader: ConfigReader(providers: providers), templatesDirectory: templatesDirectory)
+    }
+
+    /// Settings from a dictionary of environment variables (tests, and the commands' defaults).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil) {
+        self.init(
+            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: Self.secrets)),
+            templatesDirectory: templatesDirectory)
+    }
+
+    /// This process's settings with the database at `path` when one is given (`--db`).
+    public init(database path: String?) {
+        self.init()
+        if let path { databasePath = path }
+    }
+
+    /// The variables whose values are never printed (swift-configuration redacts them).
+    static let secrets: SecretsSpecifier<String, String> = .specific([
+        "FIVETRAN_API_KEY", "FIVETRAN_API_SECRET", "FRONT_API_TOKEN", "SWITCHBOARD_API_TOKENS",
+    ])
+
+    static let frontDefault = URL(string: "https://api2.frontapp.com") ?? URL(fileURLWithPath: "/")
+}
+
+extension ConfigReader {
+    /// A string setting, nil when absent or empty.
+    func nonEmpty(_ key: ConfigKey) -> String? {
+        string(forKey: key).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A whole number setting within `range`; absent or unreadable values take `fallback`, and
+    /// values out of range are clamped (`SWITCHBOARD_JOB_CONCURRENCY=99999` means 64).
+    func bounded(_ key: ConfigKey, _ range: ClosedRange<Int>, default fallback: Int) -> Int {
+        guard let text = string(forKey: key)?.trimmingCharacters(in: .whitespaces), !text.isEmpty,
+            let value = Int(text)
+        else { return fallback }
+        return min(range.upperBound, max(range.lowerBound, value))
     }
 }
 
@@ -90,6 +147,10 @@ extension Configuration {
         guard let url = URL(string: publicURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty
         else { throw .notAURL(name: "SWITCHBOARD_PUBLIC_URL", value: publicURL) }
+        if let text = frontBaseURLText {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            else { throw .notAURL(name: "FRONT_BASE_URL", value: text) }
+        }
         _ = try databaseGroupID()
     }
 
@@ -120,14 +181,6 @@ public enum ConfigurationError: Error, CustomStringConvertible {
             "SWITCHBOARD_DB_GROUP names the group \"\(name.prefix(64))\", which this system does not have; create it or unset the variable"
         }
     }
-}
-
-/// A whole number from the environment within `range`; absent, unreadable or out-of-range
-/// values take `fallback` (clamped, so `SWITCHBOARD_JOB_CONCURRENCY=99999` means 64).
-func bounded(_ text: String?, _ range: ClosedRange<Int>, default fallback: Int) -> Int {
-    guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
-    guard let value = Int(text) else { return fallback }
-    return min(range.upperBound, max(range.lowerBound, value))
 }
 
 /// The key that signs CSRF tokens and seals stored Front tokens. Made on first start, so every
@@ -212,16 +265,18 @@ public struct FivetranSettings: Sendable {
     public var metadataTTL: Duration
     public var connectionsTTL: Duration
 
-    public init(environment: [String: String]) {
-        baseURL = environment["FIVETRAN_BASE_URL"].flatMap { URL(string: $0) } ?? URL(string: "https://api.fivetran.com")!
-        apiKey = environment["FIVETRAN_API_KEY"] ?? ""
-        apiSecret = environment["FIVETRAN_API_SECRET"] ?? ""
-        groupID = environment["FIVETRAN_GROUP_ID"] ?? ""
-        legacyPaths = environment["FIVETRAN_PATHS"] == "legacy"
-        cardHost = (environment["FIVETRAN_CARD_HOST"] ?? "fivetran.com").lowercased()
-        metadataTTL = .seconds(bounded(environment["FIVETRAN_METADATA_TTL"], 0...604_800, default: 3600))
-        connectionsTTL = .seconds(bounded(environment["FIVETRAN_CONNECTIONS_TTL"], 0...604_800, default: 30))
+    init(reader: ConfigReader) {
+        baseURL = reader.nonEmpty("fivetran.base.url").flatMap { URL(string: $0) } ?? Self.defaultBaseURL
+        apiKey = reader.string(forKey: "fivetran.api.key", isSecret: true) ?? ""
+        apiSecret = reader.string(forKey: "fivetran.api.secret", isSecret: true) ?? ""
+        groupID = reader.string(forKey: "fivetran.group.id") ?? ""
+        legacyPaths = reader.string(forKey: "fivetran.paths") == "legacy"
+        cardHost = (reader.nonEmpty("fivetran.card.host") ?? "fivetran.com").lowercased()
+        metadataTTL = .seconds(reader.bounded("fivetran.metadata.ttl", 0...604_800, default: 3600))
+        connectionsTTL = .seconds(reader.bounded("fivetran.connections.ttl", 0...604_800, default: 30))
     }
+
+    static let defaultBaseURL = URL(string: "https://api.fivetran.com") ?? URL(fileURLWithPath: "/")
 
     /// What is missing for Fivetran to be usable, in words, or nil when all is set.
     public var missing: String? {

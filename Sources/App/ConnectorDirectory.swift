@@ -6,26 +6,30 @@ import Transport
 import Web
 
 /// The team's Fivetran group as the pages see it: the catalog of connector types and the
-/// group's connections, each cached in the worker (metadata for an hour, connections for 30
-/// seconds by default), merged with the display names kept in SQLite. Page views in steady
-/// state cost no upstream call; creating a connector and coming back from the Connect Card
-/// expire the connection list.
+/// group's connections, merged with the display names kept in SQLite, kept fresh in the
+/// background by `FivetranRefresher` (metadata every hour, connections every 30 seconds by
+/// default). Page views never wait on Fivetran once a value exists; creating a connector and
+/// coming back from the Connect Card refresh the connection list before they answer, so the
+/// next page shows the change.
 final class ConnectorDirectory: Sendable {
     let settings: FivetranSettings
     let publicURL: String
     private let client: FivetranClient
-    private let store: any ConnectorNameStore
+    private let names: any ConnectorNameStore
     private let logger: Logger
-    let catalog: RefreshingCache<Catalog>
-    let connections: RefreshingCache<[ConnectorRow]>
+    let catalog: Refreshed<Catalog>
+    let connections: Refreshed<[ConnectorRow]>
 
     /// How long one page may wait on Fivetran, retries included.
     static let pageBudget: Duration = .seconds(15)
-    /// Worker threads that may wait on a live Fivetran call at once; the rest answer 503, so a
-    /// slow Fivetran can never hold every thread and stop the pages that need no call.
+    /// Requests that may wait on a live Fivetran call at once; the rest answer 503, so a slow
+    /// Fivetran can never hold every accept thread and stop the pages that need no call.
     private let liveCalls: ThreadBudget
 
-    init(settings: FivetranSettings, publicURL: String, store: any ConnectorNameStore, logger: Logger, liveCallLimit: Int = 4) {
+    init(
+        settings: FivetranSettings, publicURL: String, names: any ConnectorNameStore, logger: Logger,
+        liveCallLimit: Int = 4, transport: any HTTPTransport = URLSessionTransport()
+    ) {
         self.liveCalls = ThreadBudget(
             limit: liveCallLimit,
             refusal: HTTPError(
@@ -34,20 +38,19 @@ final class ConnectorDirectory: Sendable {
                 headers: ["Retry-After": "5"]))
         self.settings = settings
         self.publicURL = publicURL
-        self.store = store
+        self.names = names
         self.logger = logger
         let client = FivetranClient(
             baseURL: settings.baseURL, apiKey: settings.apiKey, apiSecret: settings.apiSecret,
-            pathStyle: settings.legacyPaths ? .legacy : .current, callBudget: Self.pageBudget)
+            pathStyle: settings.legacyPaths ? .legacy : .current, transport: transport, callBudget: Self.pageBudget)
         self.client = client
-        let catalog = RefreshingCache<Catalog>(ttl: settings.metadataTTL) {
-            Catalog(try blockingWait { () async throws(FivetranError) in try await client.connectorTypes() })
+        self.catalog = Refreshed<Catalog>(ttl: settings.metadataTTL) {
+            Catalog(try await client.connectorTypes())
         }
-        self.catalog = catalog
         let group = settings.groupID
-        self.connections = RefreshingCache<[ConnectorRow]>(ttl: settings.connectionsTTL) {
-            let list = try blockingWait { () async throws(FivetranError) in try await client.connections(group: group) }
-            let names = try store.connectorNames()
+        self.connections = Refreshed<[ConnectorRow]>(ttl: settings.connectionsTTL) {
+            let list = try await client.connections(group: group)
+            let names = try names.connectorNames()
             return list.map { ConnectorRow(connection: $0, displayName: names[$0.id]) }
         }
     }
@@ -59,43 +62,45 @@ final class ConnectorDirectory: Sendable {
         }
     }
 
-    func connection(id: String) throws -> Connection {
-        let client = client
-        return try liveCalls.run { () throws(FivetranError) in
-            try blockingWait { () async throws(FivetranError) in try await client.connection(id: id) }
-        }
+    func connection(id: String) async throws -> Connection {
+        try await liveCalls.run { [client] in try await client.connection(id: id) }
     }
 
-    /// Creates the connection, remembers its display name, and answers the Connect Card URI
-    /// Fivetran returned, only if it points at the card host.
-    func create(service: String, displayName: String, schema: String, user: String?) throws -> (Connection, URL) {
-        try liveCalls.run { try createNow(service: service, displayName: displayName, schema: schema, user: user) }
+    /// Creates the connection, remembers its display name, refreshes the list, and answers the
+    /// Connect Card URI Fivetran returned, only if it points at the card host.
+    func create(service: String, displayName: String, schema: String, user: String?) async throws -> (Connection, URL) {
+        try await liveCalls.run { try await createNow(service: service, displayName: displayName, schema: schema, user: user) }
     }
 
-    private func createNow(service: String, displayName: String, schema: String, user: String?) throws -> (Connection, URL) {
-        let client = client
-        let group = settings.groupID
+    private func createNow(service: String, displayName: String, schema: String, user: String?) async throws -> (Connection, URL) {
         // The return address names the connection, which has no id until it exists: create it
         // with the list as return address, then ask for a card that comes back to it by id.
-        let redirect = returnURL(path: "/connectors")
-        let created = try blockingWait { () async throws(FivetranError) in
-            try await client.createConnection(service: service, group: group, schemaName: schema, redirectURI: redirect)
-        }
-        try store.setConnectorName(displayName, for: created.id, by: user)
-        connections.expire()
-        let card = try cardURLNow(for: created.id)
+        let created = try await client.createConnection(
+            service: service, group: settings.groupID, schemaName: schema, redirectURI: returnURL(path: "/connectors"))
+        try names.setConnectorName(displayName, for: created.id, by: user)
+        await refreshConnections()
+        let card = try await cardURLNow(for: created.id)
         return (created, card)
     }
 
-    /// A fresh Connect Card for an existing connection (they expire after a day).
-    func cardURL(for id: String) throws -> URL {
-        try liveCalls.run { try cardURLNow(for: id) }
+    /// Refetches the connection list now (after a change), logging rather than failing: the
+    /// change itself succeeded, and the refresher tries again on its own schedule.
+    func refreshConnections() async {
+        do {
+            let snapshot = try await connections.refresh()
+            if let error = snapshot.refreshError { throw error }
+        } catch {
+            logger.warning("could not refresh the connection list: \(describe(error))")
+        }
     }
 
-    private func cardURLNow(for id: String) throws -> URL {
-        let client = client
-        let redirect = returnURL(for: id)
-        let uri = try blockingWait { () async throws(FivetranError) in try await client.connectCard(id: id, redirectURI: redirect) }
+    /// A fresh Connect Card for an existing connection (they expire after a day).
+    func cardURL(for id: String) async throws -> URL {
+        try await liveCalls.run { try await cardURLNow(for: id) }
+    }
+
+    private func cardURLNow(for id: String) async throws -> URL {
+        let uri = try await client.connectCard(id: id, redirectURI: returnURL(for: id))
         guard settings.allowsCard(uri) else {
             logger.error("refusing a Connect Card redirect off the card host", metadata: ["host": "\(uri.host ?? "-")"])
             throw HTTPError(
@@ -117,11 +122,7 @@ final class ConnectorDirectory: Sendable {
 
     /// The display name for the JSON routes: the stored one, else the schema (as the sample did).
     func displayName(for connection: Connection) -> String {
-        ((try? store.connectorNames()) ?? [:])[connection.id] ?? connection.schema
-    }
-
-    func setDisplayName(_ name: String, for id: String, user: String?) throws {
-        try store.setConnectorName(name, for: id, by: user)
+        ((try? names.connectorNames()) ?? [:])[connection.id] ?? connection.schema
     }
 }
 

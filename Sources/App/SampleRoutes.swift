@@ -5,28 +5,37 @@ import Web
 /// The JSON routes of Fivetran's Express + React sample, same shapes, so its client works
 /// against Switchboard. Differences (README "The sample's JSON routes"): errors are JSON with a
 /// real status instead of a 500 with text, and the schema name is derived from the given name.
+///
+/// The two big lists are encoded once per data version and served as kept bytes, like the
+/// pages' content: the sample itself re-encoded them on every request.
 struct SampleRoutes {
     let directory: ConnectorDirectory
+    let encoded: RenderedContent
 
     func register(in router: inout Router) {
         router.get("/_/services") { _ in
             try directory.requireConfigured()
-            return .json(try read { try directory.catalog.get().value.types })
+            let catalog = try await read { try await directory.catalog.current() }
+            return .json(bytes: encoded.bytes(for: "sample|services", version: "\(catalog.version)") {
+                encode(catalog.value.types)
+            })
         }
         router.get("/_/connectors") { _ in
             try directory.requireConfigured()
-            let rows = try read { try directory.connections.get().value }
-            return .json(rows.map { withDisplayName($0.connection, $0.name) })
+            let connections = try await read { try await directory.connections.current() }
+            return .json(bytes: encoded.bytes(for: "sample|connectors", version: "\(connections.version)") {
+                encode(connections.value.map { withDisplayName($0.connection, $0.name) })
+            })
         }
         router.get("/_/connectors/{id}") { request in
             try directory.requireConfigured()
-            let connection = try read { try directory.connection(id: request[parameter: "id"] ?? "") }
+            let connection = try await read { try await directory.connection(id: request[parameter: "id"] ?? "") }
             return .json(withDisplayName(connection, directory.displayName(for: connection)))
         }
         router.get("/_/connectors/{id}/form") { request in
             try directory.requireConfigured()
             let id = request[parameter: "id"] ?? ""
-            let url = try read { try directory.cardURL(for: id) }
+            let url = try await read { try await directory.cardURL(for: id) }
             return .json(["url": url.absoluteString, "connectorId": id])
         }
         router.post("/_/connectors") { request in
@@ -39,14 +48,15 @@ struct SampleRoutes {
             }
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !name.isEmpty else { throw HTTPError.unprocessable("Give the connector a name.") }
-            let catalog = try read { try directory.catalog.get().value }
+            let catalog = try await read { try await directory.catalog.current().value }
             guard catalog.byID[body.service] != nil else {
                 throw HTTPError.unprocessable("The catalog has no connector type “\(body.service)”.")
             }
-            let taken = Set(try read { try directory.connections.get().value }.map(\.schemaName))
-            let schema = SchemaName.unique(SchemaName.suggest(from: name).isEmpty ? body.service : SchemaName.suggest(from: name), taken: taken)
-            let (created, _) = try read {
-                try directory.create(service: body.service, displayName: name, schema: schema, user: request.remoteUser)
+            let taken = Set(try await read { try await directory.connections.current().value }.map(\.schemaName))
+            let suggested = SchemaName.suggest(from: name)
+            let schema = SchemaName.unique(suggested.isEmpty ? body.service : suggested, taken: taken)
+            let (created, _) = try await read {
+                try await directory.create(service: body.service, displayName: name, schema: schema, user: request.remoteUser)
             }
             return .json(withDisplayName(created, name))
         }
@@ -65,7 +75,13 @@ struct SampleRoutes {
         return object
     }
 
-    private func read<T>(_ work: () throws -> T) throws -> T {
-        do { return try work() } catch { throw error.pageError }
+    /// The bytes `Response.json` would send for `value`.
+    private func encode(_ value: some Encodable) -> [UInt8] {
+        guard case .bytes(let bytes) = Response.json(value).body else { return [] }
+        return bytes
+    }
+
+    private func read<T>(_ work: () async throws -> T) async throws -> T {
+        do { return try await work() } catch { throw error.pageError }
     }
 }

@@ -1,8 +1,76 @@
 import Logging
 import Web
 
-/// What every page shares: the templates, the layout's values (navigation, footer, CSRF
-/// token) and the error page. Handlers build their own values and call `page`.
+/// The sections of the navigation; a page names the one it belongs to.
+enum Section: Sendable {
+    case connectors, services, captures, collections, settings, none
+
+    static func named(_ name: String) -> Section {
+        switch name {
+        case "connectors": .connectors
+        case "services": .services
+        case "captures": .captures
+        case "collections": .collections
+        case "settings": .settings
+        default: .none
+        }
+    }
+}
+
+/// What the layout shows around every page: the title, where the visitor is, who they are.
+/// Built per request; it is the only per-visitor part of a page besides the forms' CSRF token.
+struct LayoutModel: Sendable {
+    struct Navigation: Sendable {
+        let connectors, services, captures, collections, settings: Bool
+    }
+
+    let title: String
+    let nav: Navigation
+    let version: String
+    let sandbox: Bool
+    let remoteUser: String?
+    /// Content rendered ahead of time, placed as is (see `Site.page(title:section:content:request:)`).
+    let body: String?
+
+    init(title: String, section: Section, configuration: Configuration, request: Request, body: String? = nil) {
+        self.title = title
+        self.nav = Navigation(
+            connectors: section == .connectors, services: section == .services, captures: section == .captures,
+            collections: section == .collections, settings: section == .settings)
+        self.version = configuration.version
+        self.sandbox = configuration.sandbox
+        self.remoteUser = request.remoteUser
+        self.body = body
+    }
+}
+
+/// A page's template context: the layout's values, the page's typed model under `page`, and
+/// the request's CSRF token for the page's forms (issued only if a form renders it).
+struct PageContext<Model: Sendable>: Sendable {
+    let title: String
+    let nav: LayoutModel.Navigation
+    let version: String
+    let sandbox: Bool
+    let remoteUser: String?
+    let body: String?
+    let csrf: CSRFToken
+    let csrfField: String
+    let page: Model
+
+    init(layout: LayoutModel, csrf: CSRFToken, page: Model) {
+        title = layout.title
+        nav = layout.nav
+        version = layout.version
+        sandbox = layout.sandbox
+        remoteUser = layout.remoteUser
+        body = layout.body
+        self.csrf = csrf
+        csrfField = CSRF.fieldName
+        self.page = page
+    }
+}
+
+/// What every page shares: the templates, the layout and the error page.
 public struct Site: Sendable {
     public let templates: Templates
     public let configuration: Configuration
@@ -14,44 +82,81 @@ public struct Site: Sendable {
         self.logger = logger
     }
 
-    /// Renders `template` (which extends `layout`) with the page's values plus the layout's.
-    public func page(
+    /// Renders `template` (which extends `layout` and reads its model under `{{#page}}`).
+    func page<Model: Sendable>(
+        _ template: String, title: String, section: Section, model: Model, request: Request, status: Int = 200
+    ) throws -> Response {
+        let layout = LayoutModel(title: title, section: section, configuration: configuration, request: request)
+        return .html(try templates.render(template, PageContext(layout: layout, csrf: request.csrf, page: model)), status: status)
+    }
+
+    /// A page from loose values: the pages that have no typed model yet. Values sit at the top
+    /// of the context beside the layout's.
+    func page(
         _ template: String, title: String, section: String, values: [String: Any] = [:], request: Request,
         status: Int = 200
     ) throws -> Response {
+        let layout = LayoutModel(
+            title: title, section: Section.named(section), configuration: configuration, request: request)
         var context = values
-        context["title"] = title
-        context["section_\(section)"] = true
+        context["title"] = layout.title
+        context["nav"] = layout.nav
+        context["version"] = layout.version
+        context["sandbox"] = layout.sandbox
+        context["remoteUser"] = layout.remoteUser
         context["csrf"] = request.csrf  // rendered (and so issued) only by templates with a form
         context["csrf_field"] = CSRF.fieldName
-        context["version"] = configuration.version
-        context["sandbox"] = configuration.sandbox
-        if let user = request.remoteUser { context["remote_user"] = user }
         return .html(try templates.render(template, context), status: status)
     }
 
+    /// Renders a content-only template from its model alone: the bytes hold nothing of the
+    /// visitor (no layout, no token), so they may be kept and served to anyone.
+    func content<Model: Sendable>(_ template: String, model: Model) throws -> [UInt8] {
+        Array(try templates.render(template, model).utf8)
+    }
+
+    /// The layout around `content` rendered ahead of time: the layout is rendered for this
+    /// request with a marker where the content goes, and the bytes are spliced together.
+    func page(title: String, section: Section, content: [UInt8], request: Request) throws -> Response {
+        let layout = LayoutModel(
+            title: title, section: section, configuration: configuration, request: request, body: Self.marker)
+        let frame = Array(try templates.render("layout", layout).utf8)
+        guard let cut = frame.firstRange(of: Array(Self.marker.utf8)) else { return .html(bytes: frame + content) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(frame.count + content.count)
+        bytes.append(contentsOf: frame[..<cut.lowerBound])
+        bytes.append(contentsOf: content)
+        bytes.append(contentsOf: frame[cut.upperBound...])
+        return .html(bytes: bytes)
+    }
+
+    private static let marker = "\u{1}switchboard-content\u{1}"
+
     /// The error page: HTML through the layout, or JSON for scripts and the sample's client.
     public func errorPage(_ error: HTTPError, _ request: Request) -> Response {
-        let response: Response
         if request.wantsJSON || request.path.hasPrefix("/api/") || request.path.hasPrefix("/_/") {
-            response = .json(
+            return .json(
                 ["error": ["status": "\(error.status)", "title": error.title, "message": error.message,
                            "request_id": request.requestID]],
                 status: error.status)
-        } else {
-            let values: [String: Any] = [
-                "status": error.status, "heading": error.title, "message": error.message,
-                "request_id": request.requestID,
-            ]
-            do {
-                response = try page("error", title: error.title, section: "none", values: values, request: request,
-                    status: error.status)
-            } catch let renderError {
-                // The error template itself is broken: still answer, in plain text.
-                logger.error("error page failed to render: \(renderError)")
-                response = .text("\(error.title): \(error.message)\n", status: error.status)
-            }
         }
-        return response
+        do {
+            return try page(
+                "error", title: error.title, section: .none,
+                model: ErrorPage(status: error.status, heading: error.title, message: error.message, requestID: request.requestID),
+                request: request, status: error.status)
+        } catch let renderError {
+            // The error template itself is broken: still answer, in plain text.
+            logger.error("error page failed to render: \(renderError)")
+            return .text("\(error.title): \(error.message)\n", status: error.status)
+        }
     }
+}
+
+/// The error page's model.
+struct ErrorPage: Sendable {
+    let status: Int
+    let heading: String
+    let message: String
+    let requestID: String
 }

@@ -15,10 +15,10 @@ final class ThreadBudget: Sendable {
     }
 
     /// Runs `body` holding a slot.
-    func run<T>(_ body: () throws -> T) throws -> T {
+    func run<T>(_ body: () async throws -> T) async throws -> T {
         try enter()
         defer { leave() }
-        return try body()
+        return try await body()
     }
 
     /// Takes a slot (or throws the refusal); pair with `leave()`, for work that outlives the

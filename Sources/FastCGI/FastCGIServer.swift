@@ -1,21 +1,24 @@
 import CFastCGI
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
-/// A multi-threaded FastCGI responder on libfcgi.
+/// A multi-threaded FastCGI responder on libfcgi, run as a service of the process's
+/// `ServiceGroup` (which owns the signals: SIGTERM or SIGINT start a graceful shutdown).
 ///
 /// Each thread owns one `FCGX_Request` and blocks in `FCGX_Accept_r`; requests are copied into
-/// plain `FastCGIRequest` values at once, so nothing past this type ever touches C pointers.
-/// libfcgi swallows SIGTERM when it installs its own handlers (it does so only where a signal is
-/// still at its default), so the server sets the stop signals to ignored first and hears them
-/// through Dispatch signal sources, whichever thread the kernel delivers them to.
+/// plain `FastCGIRequest` values at once, so nothing past this type ever touches C pointers, and
+/// handed to the async responder through the thread's `RequestThread`, the one hop between the
+/// synchronous accept loop and the asynchronous app. libfcgi takes over SIGTERM when it installs
+/// its own handlers, but only where a signal is still at its default; the service group has set
+/// its signals up before any service starts, so libfcgi leaves them alone.
 ///
 /// A stop never shuts the listening socket down: it may be shared with the next worker (the
 /// supervisor's or systemd's socket). Threads wait in `poll` on the socket and a wake-up pipe;
 /// a stop writes the pipe, threads between requests leave, the rest finish theirs first.
-public final class FastCGIServer: Sendable {
-    public typealias Handler = @Sendable (FastCGIRequest) -> FastCGIResponse
+public final class FastCGIServer: Service, Sendable {
+    public typealias Responder = @Sendable (FastCGIRequest) async -> FastCGIResponse
 
     public struct Configuration: Sendable {
         public var listen: ListenAddress
@@ -39,36 +42,51 @@ public final class FastCGIServer: Sendable {
         }
     }
 
+    /// Why serving ended.
+    private enum Stop: Sendable {
+        case requested
+        case socketFailed
+    }
+
     private let configuration: Configuration
-    private let handler: Handler
+    private let responder: Responder
     private let logger: Logger
+    private let onReady: @Sendable () -> Void
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
 
-    public init(configuration: Configuration, logger: Logger, handler: @escaping Handler) {
-        self.configuration = configuration
-        self.logger = logger
-        self.handler = handler
-    }
-
-    /// Opens the socket, serves until SIGTERM or SIGINT, drains the requests in flight, returns.
     /// `onReady` runs once the socket accepts connections (the worker threads are up); then a
     /// supervisor waiting on `SWITCHBOARD_READY_FD` is told too (see `WorkerEnvironment`).
-    public func run(onReady: @Sendable () -> Void = {}) throws(FastCGIError) {
+    public init(
+        configuration: Configuration, logger: Logger, onReady: @escaping @Sendable () -> Void = {},
+        responder: @escaping Responder
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onReady = onReady
+        self.responder = responder
+    }
+
+    /// Opens the socket, serves until the group shuts down gracefully (or the task is
+    /// cancelled), drains the requests in flight, returns. Throws when the socket cannot be
+    /// opened, or when it stops working while serving.
+    public func run() async throws {
         cfcgi_line_buffer_stdio()
-        let stopSignal = StopSignal()
+        // A client gone mid-response is normal, never a reason to die.
+        signal(SIGPIPE, SIG_IGN)
         // libfcgi would make a default SIGUSR1 mean "stop after this request"; here it means
         // nothing unless the log file claimed it (reopen), which happened earlier if at all.
         cfcgi_ignore_if_default(SIGUSR1)
-        guard FCGX_Init() == 0 else { throw .initFailed }
+        guard FCGX_Init() == 0 else { throw FastCGIError.initFailed }
 
         let socket = try ListeningSocket.open(configuration.listen, mode: configuration.socketMode)
         defer { socket.close() }
-        guard let wake = makePipe(nonBlocking: false) else { throw .system("pipe", errno) }
+        guard let wake = makePipe(nonBlocking: false) else { throw FastCGIError.system("pipe", errno) }
         defer { wake.forEach { _ = Glibc.close($0) } }
 
+        let (stops, stop) = AsyncStream.makeStream(of: Stop.self)
         let threads = (0..<configuration.threads).map { index in
-            let thread = Thread { [self] in self.acceptLoop(fd: socket.fd, wake: wake[0], stopSignal: stopSignal) }
+            let thread = Thread { [self] in self.acceptLoop(fd: socket.fd, wake: wake[0], stop: stop) }
             thread.name = "fcgi-\(index)"
             thread.stackSize = 1 << 20
             return thread
@@ -81,27 +99,37 @@ public final class FastCGIServer: Sendable {
         onReady()
         WorkerEnvironment.notifyReady()
 
-        let signal = stopSignal.wait()
+        let reason = await withTaskCancellationOrGracefulShutdownHandler {
+            var iterator = stops.makeAsyncIterator()
+            return await iterator.next() ?? .requested
+        } onCancelOrGracefulShutdown: {
+            stop.yield(.requested)
+        }
         logger.info(
             "stopping: finishing requests in flight",
-            metadata: ["signal": "\(signal == StopSignal.socketFailed ? "none (the listening socket failed)" : "\(signal)")"])
+            metadata: ["reason": "\(reason == .socketFailed ? "the listening socket failed" : "shutdown")"])
         stopping.store(true, ordering: .sequentiallyConsistent)
         FCGX_ShutdownPending()
         // Wakes every thread waiting in poll; the socket itself stays open (it may be shared).
         var byte: UInt8 = 1
         _ = Glibc.write(wake[1], &byte, 1)
 
-        let deadline = ContinuousClock.now + configuration.drainDeadline
-        while running.load(ordering: .sequentiallyConsistent) > 0 && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        let left = running.load(ordering: .sequentiallyConsistent)
+        let left = drain(until: ContinuousClock.now + configuration.drainDeadline)
         if left > 0 {
             logger.warning("drain deadline passed; exiting with requests in flight", metadata: ["threads": "\(left)"])
         } else {
             logger.info("stopped")
         }
-        if signal == StopSignal.socketFailed { throw .listenerFailed(configuration.listen.description) }
+        if reason == .socketFailed { throw FastCGIError.listenerFailed(configuration.listen.description) }
+    }
+
+    /// Waits for the threads to finish their requests, up to `deadline`; answers how many are
+    /// still busy. Not `Task.sleep`: a cancelled task must still give the requests their time.
+    private func drain(until deadline: ContinuousClock.Instant) -> Int {
+        while running.load(ordering: .sequentiallyConsistent) > 0 && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return running.load(ordering: .sequentiallyConsistent)
     }
 
     /// One thread: wait until the socket has a connection (or the stop pipe is written), then let
@@ -109,8 +137,9 @@ public final class FastCGIServer: Sendable {
     /// connection first, `FCGX_Accept_r` answers EAGAIN and the thread waits again. Running out
     /// of descriptors or memory is waited out, never fatal: a flood of clients must not end the
     /// worker's threads one by one.
-    private func acceptLoop(fd: Int32, wake: Int32, stopSignal: StopSignal) {
+    private func acceptLoop(fd: Int32, wake: Int32, stop: AsyncStream<Stop>.Continuation) {
         defer { running.subtract(1, ordering: .sequentiallyConsistent) }
+        let thread = RequestThread()
         var request = FCGX_Request()
         guard FCGX_InitRequest(&request, fd, 0) == 0 else {
             logger.error("FCGX_InitRequest failed")
@@ -129,7 +158,7 @@ public final class FastCGIServer: Sendable {
             }
             if entries[0].revents & Int16(POLLNVAL | POLLERR | POLLHUP) != 0 && entries[0].revents & Int16(POLLIN) == 0 {
                 logger.critical("the listening socket was shut down or closed; stopping this worker")
-                stopSignal.trigger(StopSignal.socketFailed)
+                stop.yield(.socketFailed)
                 break
             }
             let accepted = FCGX_Accept_r(&request)
@@ -146,7 +175,7 @@ public final class FastCGIServer: Sendable {
                 continue
             }
             let value = Self.read(&request, maxBody: configuration.maxBodyBytes)
-            let response = handler(value)
+            let response = thread.run { [responder] in await responder(value) }
             Self.write(response, to: request.out)
             FCGX_Finish_r(&request)
         }
@@ -221,47 +250,5 @@ public enum FastCGIError: Error, CustomStringConvertible {
         case .listenerFailed(let address): "the listening socket \(address) stopped working (was it shut down by another process?)"
         case .system(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
         }
-    }
-}
-
-/// SIGTERM and SIGINT, heard through Dispatch rather than a handler: the signals are set to
-/// ignored (so libfcgi keeps its hands off them, and no thread dies of them) and a signal
-/// source per signal wakes `wait()`. SIGPIPE is ignored: a client gone mid-response is normal.
-final class StopSignal: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let received = Atomic<Int32>(0)
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        signal(SIGPIPE, SIG_IGN)
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if received.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent).exchanged {
-                    semaphore.signal()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// Not a signal: the listening socket failed, so the worker stops (and exits non-zero).
-    static let socketFailed: Int32 = -1
-
-    /// Wakes `wait()` as a signal would.
-    func trigger(_ number: Int32) {
-        if received.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent).exchanged {
-            semaphore.signal()
-        }
-    }
-
-    /// Blocks until a stop signal arrives; answers its number.
-    func wait() -> Int32 {
-        semaphore.wait()
-        sources.forEach { $0.cancel() }
-        return received.load(ordering: .sequentiallyConsistent)
     }
 }

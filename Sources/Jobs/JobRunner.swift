@@ -55,15 +55,15 @@ public final class JobRunner: Sendable {
     private let box: SecretBox
     private let logger: Logger
     private let transport: any HTTPTransport
-    /// One rate limiter per capture (a capture is one Front company), shared by its runs.
-    private let limiters = Mutex<[Int64: CompanyRateLimiter]>([:])
-    private let loop = Mutex<Task<Void, Never>?>(nil)
+    /// The Front rate budgets, shared with whatever else in this process calls Front.
+    private let budgets: FrontBudgets
     private let active = Atomic<Int>(0)
 
     public init(
         store: any JobQueue & CaptureStore & DocumentStore, box: SecretBox, options: Options, logger: Logger,
-        transport: any HTTPTransport = URLSessionTransport()
+        transport: any HTTPTransport = URLSessionTransport(), budgets: FrontBudgets? = nil
     ) {
+        self.budgets = budgets ?? FrontBudgets(minute: options.frontMinute)
         self.store = store
         self.box = box
         self.options = options
@@ -73,34 +73,6 @@ public final class JobRunner: Sendable {
 
     /// Jobs running in this runner right now.
     public var running: Int { active.load(ordering: .relaxed) }
-
-    /// Starts claiming and running jobs on a detached task (never on the caller's thread).
-    public func start() {
-        loop.withLock { task in
-            guard task == nil else { return }
-            task = Task.detached { [self] in await run() }
-        }
-        logger.info("job runner started", metadata: ["concurrency": "\(options.concurrency)"])
-    }
-
-    /// Stops: running jobs stop between pages and are handed back as queued (any runner resumes
-    /// them from their checkpoints); returns when they have.
-    public func stop() async {
-        guard let task = loop.withLock({ $0 }) else { return }
-        task.cancel()
-        await task.value
-        logger.info("job runner stopped")
-    }
-
-    /// `stop()` for a thread that may block (after the FastCGI server drained).
-    public func stopBlocking() {
-        let done = DispatchSemaphore(value: 0)
-        Task.detached { [self] in
-            await stop()
-            done.signal()
-        }
-        done.wait()
-    }
 
     /// The claim loop; returns once cancelled and every job it started has stopped.
     public func run() async {
@@ -153,12 +125,8 @@ public final class JobRunner: Sendable {
             _ = try? store.finishJob(jobID: job.id, token: token, outcome: .failed(error.message), bindings: nil)
             return
         }
-        let limiter = limiters.withLock { all in
-            if let existing = all[job.captureID] { return existing }
-            let made = CompanyRateLimiter(minute: options.frontMinute)
-            all[job.captureID] = made
-            return made
-        }
+        // One budget per capture for now (a capture reads one Front company).
+        let limiter = budgets.limiter(for: "capture-\(job.captureID)")
         let engine = CaptureEngine(
             config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter,
             fence: LeaseFence(jobID: job.id, token: token))

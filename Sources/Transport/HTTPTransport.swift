@@ -96,24 +96,3 @@ public struct URLSessionTransport: HTTPTransport {
         }
     }
 }
-
-/// Runs async work to completion from a thread that may block (a FastCGI accept thread), never
-/// from inside the cooperative pool.
-public func blockingWait<T: Sendable, E: Error>(_ work: @escaping @Sendable () async throws(E) -> T) throws(E) -> T {
-    let box = ResultBox<T, E>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do throws(E) {
-            box.result = .success(try await work())
-        } catch {
-            box.result = .failure(error)
-        }
-        done.signal()
-    }
-    done.wait()
-    return try box.result!.get()
-}
-
-private final class ResultBox<T: Sendable, E: Error>: @unchecked Sendable {
-    var result: Result<T, E>?
-}

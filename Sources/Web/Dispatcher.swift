@@ -41,13 +41,13 @@ public struct Dispatcher: Sendable {
     }
 
     /// Parses the CGI variables, answers, and logs the request.
-    public func respond(cgi: [String: String], body: [UInt8], bodyTooLarge: Bool) -> Response {
+    public func respond(cgi: [String: String], body: [UInt8], bodyTooLarge: Bool) async -> Response {
         let start = ContinuousClock.now
         var request: Request
         var response: Response
         do {
             request = try Request(cgi: cgi, body: body, bodyTooLarge: bodyTooLarge)
-            response = respond(to: &request)
+            response = await respond(to: &request)
         } catch {
             request = Request(
                 method: cgi["REQUEST_METHOD"] ?? "GET", path: cgi["SCRIPT_NAME"] ?? "/",
@@ -69,7 +69,7 @@ public struct Dispatcher: Sendable {
     }
 
     /// Routes and runs the handler; never throws.
-    public func respond(to request: inout Request) -> Response {
+    public func respond(to request: inout Request) async -> Response {
         if request.bodyTooLarge { return errorPage(.payloadTooLarge, request) }
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
@@ -84,7 +84,7 @@ public struct Dispatcher: Sendable {
             var response: Response
             do throws(HTTPError) {
                 try checkCSRF(request, cookie: cookie)
-                response = run(handler, request)
+                response = await run(handler, request)
             } catch {
                 response = errorPage(error, request)
             }
@@ -138,9 +138,9 @@ public struct Dispatcher: Sendable {
         return false
     }
 
-    private func run(_ handler: Router.Handler, _ request: Request) -> Response {
+    private func run(_ handler: Router.Handler, _ request: Request) async -> Response {
         do {
-            return try handler(request)
+            return try await handler(request)
         } catch let error as HTTPError {
             return errorPage(error, request)
         } catch {

@@ -2,7 +2,7 @@
 /// `{name}`, or `{name}.suffix` (as in `/collections/{name}.ndjson`). The first route whose
 /// pattern and method match wins; a path that matches only under other methods gets 405.
 public struct Router: Sendable {
-    public typealias Handler = @Sendable (Request) throws -> Response
+    public typealias Handler = @Sendable (Request) async throws -> Response
 
     public enum Match {
         /// `pattern` is the route as registered (`/jobs/{id}`): a label with few values, for metrics.

@@ -1,8 +1,8 @@
+import App
 import ArgumentParser
 import Capture
-import Dispatch
 import Foundation
-import Front
+import ServiceLifecycle
 import Store
 
 /// `switchboard capture`: one Front capture from the command line, the engine the job runner uses.
@@ -26,7 +26,8 @@ struct CaptureCommand: AsyncParsableCommand {
     var db: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        var configuration = try await App.Configuration.load()
+        if let db { configuration.databasePath = db }
         let contents: Data
         do {
             contents = try Data(contentsOf: URL(fileURLWithPath: config))
@@ -35,49 +36,51 @@ struct CaptureCommand: AsyncParsableCommand {
         }
         let captureConfig: CaptureConfig
         do {
-            captureConfig = try CaptureConfig.parse(contents, tokenOverride: environment["FRONT_API_TOKEN"])
+            captureConfig = try CaptureConfig.parse(contents, tokenOverride: configuration.frontTokenOverride)
         } catch {
             throw fail("\(config): \(error)")
         }
-        let baseText = environment["FRONT_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        let baseURL = baseText.flatMap(URL.init(string:)) ?? CaptureEngine.defaultBaseURL
-        guard ["http", "https"].contains(baseURL.scheme ?? ""), baseURL.host != nil else {
-            throw fail("FRONT_BASE_URL: \(baseText ?? "") is not an http(s) URL")
-        }
-        let store: SQLiteStore
+        let services: Services
         do {
-            store = try SQLiteStore(path: databasePath(db))
+            services = try Services(configuration: configuration, logger: makeLogger("switchboard-capture"))
         } catch {
-            throw fail(error.description)
+            throw fail("\(error)")
         }
-
-        // Only the sandbox shortens Front's rate-limit minute (for benchmarks); its env file says so.
-        var minute = RateLimiter.window
-        if let text = environment["FRONT_MINUTE_SECONDS"], !text.isEmpty {
-            guard let value = Double(text), value.isFinite, value > 0, value <= 3600 else {
-                throw fail("FRONT_MINUTE_SECONDS: \(text) is not a number of seconds between 0 and 3600")
-            }
-            minute = value
-        }
-        let engine = CaptureEngine(
-            config: captureConfig, store: store, baseURL: baseURL, limiter: CompanyRateLimiter(minute: minute))
-        let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
-        let run = engine.start()
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        signal(SIGINT, SIG_IGN)
-        interrupt.setEventHandler { run.cancel() }
-        interrupt.resume()
-        defer { interrupt.cancel() }
-        for await progress in run.progress { display.show(progress) }
+        let capture = CaptureService(
+            engine: services.captureEngine(for: captureConfig),
+            display: ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1))
         do {
-            let summary = try await run.result()
-            display.finish()
-            FileHandle.standardError.write(
-                Data("capture done: \(summary.requests) requests, \(summary.written) documents written\n".utf8))
+            // Ctrl-C or SIGTERM stop the run between pages; the next run continues from its checkpoints.
+            try await services.run([capture])
         } catch {
-            display.finish()
             throw fail("capture failed:\n\(error)")
         }
+    }
+}
+
+/// One capture run as a service, so that the service group owns Ctrl-C and SIGTERM: either
+/// stops the run between pages, and what was committed stays.
+private struct CaptureService: Service {
+    let engine: CaptureEngine
+    let display: ProgressDisplay
+
+    func run() async throws {
+        let run = engine.start()
+        let summary: CaptureSummary
+        do {
+            summary = try await withTaskCancellationOrGracefulShutdownHandler {
+                for await progress in run.progress { display.show(progress) }
+                return try await run.result()
+            } onCancelOrGracefulShutdown: {
+                run.cancel()
+            }
+        } catch {
+            display.finish()
+            throw error
+        }
+        display.finish()
+        FileHandle.standardError.write(
+            Data("capture done: \(summary.requests) requests, \(summary.written) documents written\n".utf8))
     }
 }
 
@@ -94,10 +97,10 @@ struct ExportCommand: ParsableCommand {
     var db: String?
 
     func run() throws {
-        let path = databasePath(db)
+        let path = App.Configuration(database: db).databasePath
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no database at \(path)") }
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try Services.openStore(App.Configuration(database: db))
             let known = try store.collections().map(\.name)
             guard known.contains(collection) else {
                 throw fail(
@@ -119,11 +122,6 @@ struct ExportCommand: ParsableCommand {
             throw fail(error.description)
         }
     }
-}
-
-private func databasePath(_ option: String?) -> String {
-    option ?? ProcessInfo.processInfo.environment["SWITCHBOARD_DB"].flatMap { $0.isEmpty ? nil : $0 }
-        ?? "var/switchboard.sqlite"
 }
 
 /// Prints the message on stderr and answers the error that makes the command exit 1.

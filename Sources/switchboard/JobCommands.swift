@@ -1,8 +1,6 @@
 import App
 import ArgumentParser
 import Foundation
-import Jobs
-import Store
 
 /// `switchboard jobs`: the job runner alone, until SIGTERM or SIGINT.
 struct JobsCommand: AsyncParsableCommand {
@@ -22,16 +20,12 @@ struct JobsCommand: AsyncParsableCommand {
         let logger = makeLogger("switchboard-jobs")
         var configuration = App.Configuration(environment: ProcessInfo.processInfo.environment)
         if let concurrency { configuration.jobConcurrency = max(1, concurrency) }
-        let runner: JobRunner
         do {
-            runner = try JobsWorker.makeRunner(configuration: configuration, logger: logger)
+            try await Services(configuration: configuration, logger: logger).runJobs()
         } catch {
             logger.critical("cannot run jobs: \(error)")
             throw ExitCode.failure
         }
-        runner.start()
-        await waitForStopSignal()
-        await runner.stop()
     }
 }
 
@@ -52,8 +46,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let store = try SQLiteStore(path: db ?? App.Configuration().databasePath)
-                print(try APITokenMaker.create(in: store, name: name))
+                print(try APITokenMaker.create(in: try Services.openStore(App.Configuration(database: db)), name: name))
             } catch {
                 FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
                 throw ExitCode.failure
@@ -69,7 +62,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             do {
-                print(try SQLiteStore(path: db ?? App.Configuration().databasePath).liveAPITokenCount())
+                print(try Services.openStore(App.Configuration(database: db)).liveAPITokenCount())
             } catch {
                 FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
                 throw ExitCode.failure

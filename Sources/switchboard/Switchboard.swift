@@ -14,7 +14,7 @@ struct Switchboard: AsyncParsableCommand {
         subcommands: [Serve.self, Supervise.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
 }
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the FastCGI worker (behind nginx).",
         discussion: """
@@ -90,7 +90,7 @@ struct Serve: ParsableCommand {
         return .inherited
     }
 
-    func run() throws {
+    func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         // Environment changes first, while this process has no threads of its own yet.
         for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
@@ -116,8 +116,8 @@ struct Serve: ParsableCommand {
         do {
             var configuration = App.Configuration(environment: environment, templatesDirectory: templates)
             configuration.runJobs = !noJobs
-            let app = try Application(configuration: configuration, logger: logger)
-            try app.serve(.init(listen: address, threads: threads, socketMode: mode), logger: logger)
+            let services = try Services(configuration: configuration, logger: logger)
+            try await services.serve(.init(listen: address, threads: threads, socketMode: mode))
         } catch {
             logger.critical("cannot serve: \(error)")
             throw ExitCode.failure

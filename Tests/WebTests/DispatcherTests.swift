@@ -30,14 +30,14 @@ struct DispatcherTests {
     }
 
     @Test("a page issues a signed token in a cookie; a POST with it in the form passes")
-    func validPost() throws {
+    func validPost() async throws {
         let counter = Counter()
         let d = dispatcher(counter)
-        let page = d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
+        let page = await d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
         let setCookie = try #require(page.header("Set-Cookie"))
         let token = String(setCookie.split(separator: ";")[0].dropFirst("sb_csrf=".count))
         #expect(csrf.isValid(token))
-        let post = d.respond(
+        let post = await d.respond(
             cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: "application/x-www-form-urlencoded"),
             body: Array("_csrf=\(token)&a=1".utf8), bodyTooLarge: false)
         #expect(post.status == 200)
@@ -51,9 +51,9 @@ struct DispatcherTests {
             ("sb_csrf=forged", "_csrf=forged"),  // equal but unsigned
             ("sb_csrf=X", "_csrf=Y"),  // different
         ] as [(String?, String)])
-    func forged(cookie: String?, body: String) {
+    func forged(cookie: String?, body: String) async {
         let counter = Counter()
-        let response = dispatcher(counter).respond(
+        let response = await dispatcher(counter).respond(
             cgi: cgi("POST", "/form", cookie: cookie, type: "application/x-www-form-urlencoded"),
             body: Array(body.utf8), bodyTooLarge: false)
         #expect(response.status == 403)
@@ -61,10 +61,10 @@ struct DispatcherTests {
     }
 
     @Test("a signed token whose form field differs from the cookie is refused")
-    func mismatched() {
+    func mismatched() async {
         let counter = Counter()
         let a = csrf.issue(), b = csrf.issue()
-        let response = dispatcher(counter).respond(
+        let response = await dispatcher(counter).respond(
             cgi: cgi("POST", "/form", cookie: "sb_csrf=\(a)", type: "application/x-www-form-urlencoded"),
             body: Array("_csrf=\(b)".utf8), bodyTooLarge: false)
         #expect(response.status == 403)
@@ -72,17 +72,17 @@ struct DispatcherTests {
     }
 
     @Test("JSON posts (the sample's client) need no form token")
-    func jsonPost() {
+    func jsonPost() async {
         let counter = Counter()
-        let response = dispatcher(counter).respond(
+        let response = await dispatcher(counter).respond(
             cgi: cgi("POST", "/_/json", type: "application/json"), body: Array("{}".utf8), bodyTooLarge: false)
         #expect(response.status == 200)
         #expect(counter.posts == 1)
     }
 
     @Test("a thrown error that is not an HTTPError is a 500 naming the request id")
-    func internalError() {
-        let response = dispatcher().respond(cgi: cgi("GET", "/boom"), body: [], bodyTooLarge: false)
+    func internalError() async {
+        let response = await dispatcher().respond(cgi: cgi("GET", "/boom"), body: [], bodyTooLarge: false)
         #expect(response.status == 500)
         #expect(response.header("X-Request-Id") == "rid42")
         guard case .bytes(let bytes) = response.body else { return }
@@ -90,12 +90,12 @@ struct DispatcherTests {
     }
 
     @Test("an HTTPError keeps its status; too-large bodies are 413; unknown 404; wrong method 405 with Allow")
-    func statuses() {
+    func statuses() async {
         let d = dispatcher()
-        #expect(d.respond(cgi: cgi("GET", "/bad"), body: [], bodyTooLarge: false).status == 422)
-        #expect(d.respond(cgi: cgi("POST", "/form"), body: [], bodyTooLarge: true).status == 413)
-        #expect(d.respond(cgi: cgi("GET", "/missing"), body: [], bodyTooLarge: false).status == 404)
-        let wrong = d.respond(cgi: cgi("PUT", "/form"), body: [], bodyTooLarge: false)
+        #expect(await d.respond(cgi: cgi("GET", "/bad"), body: [], bodyTooLarge: false).status == 422)
+        #expect(await d.respond(cgi: cgi("POST", "/form"), body: [], bodyTooLarge: true).status == 413)
+        #expect(await d.respond(cgi: cgi("GET", "/missing"), body: [], bodyTooLarge: false).status == 404)
+        let wrong = await d.respond(cgi: cgi("PUT", "/form"), body: [], bodyTooLarge: false)
         #expect(wrong.status == 405)
         #expect(wrong.header("Allow") == "GET, POST, HEAD")
     }
@@ -109,7 +109,7 @@ struct DispatcherTests {
     }
 
     @Test("over https the CSRF cookie is __Host- prefixed and Secure, and only that cookie is accepted")
-    func hostPrefixedCookieOverHTTPS() throws {
+    func hostPrefixedCookieOverHTTPS() async throws {
         let secure = CSRF(secret: [UInt8](repeating: 7, count: 32), secure: true)
         var router = Router()
         router.get("/form") { r in .html("<form>\(r.csrfToken)</form>") }
@@ -117,7 +117,7 @@ struct DispatcherTests {
         let d = Dispatcher(router: router, csrf: secure, logger: Logger(label: "test"), publicURL: "https://sb.example") {
             error, _ in .text("\(error.status)", status: error.status)
         }
-        let page = d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
+        let page = await d.respond(cgi: cgi("GET", "/form"), body: [], bodyTooLarge: false)
         let setCookie = try #require(page.header("Set-Cookie"))
         #expect(setCookie.hasPrefix("__Host-sb_csrf="))
         #expect(setCookie.contains("; Secure"))
@@ -126,9 +126,9 @@ struct DispatcherTests {
         let token = String(setCookie.split(separator: ";")[0].dropFirst("__Host-sb_csrf=".count))
         let form = Array("_csrf=\(token)".utf8)
         let type = "application/x-www-form-urlencoded"
-        #expect(d.respond(cgi: cgi("POST", "/form", cookie: "__Host-sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 200)
+        #expect(await d.respond(cgi: cgi("POST", "/form", cookie: "__Host-sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 200)
         // The unprefixed name (which a sibling subdomain could plant) is not read.
-        #expect(d.respond(cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 403)
+        #expect(await d.respond(cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 403)
     }
 
     @Test(
@@ -139,7 +139,7 @@ struct DispatcherTests {
             ("HTTP_ORIGIN", "http://127.0.0.1:8080", 200), ("HTTP_SEC_FETCH_SITE", "same-origin", 200),
             ("HTTP_ORIGIN", "http://localhost:8080", 200),  // the Host it was sent to
         ])
-    func crossSiteIsRefused(header: String, value: String, status: Int) {
+    func crossSiteIsRefused(header: String, value: String, status: Int) async {
         var router = Router()
         router.post("/form") { _ in .text("ok") }
         let d = Dispatcher(router: router, csrf: csrf, logger: Logger(label: "test"), publicURL: "http://127.0.0.1:8080") {
@@ -149,6 +149,6 @@ struct DispatcherTests {
         var env = cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: "application/x-www-form-urlencoded")
         env[header] = value
         env["HTTP_HOST"] = "localhost:8080"
-        #expect(d.respond(cgi: env, body: Array("_csrf=\(token)".utf8), bodyTooLarge: false).status == status)
+        #expect(await d.respond(cgi: env, body: Array("_csrf=\(token)".utf8), bodyTooLarge: false).status == status)
     }
 }

@@ -13,31 +13,31 @@ struct RouterTests {
         return router
     }
 
-    func body(_ match: Router.Match, path: String) throws -> String? {
+    func body(_ match: Router.Match, path: String) async throws -> String? {
         guard case .found(let handler, let parameters, _) = match else { return nil }
         var request = Request(method: "GET", path: path)
         request.pathParameters = parameters
-        guard case .bytes(let bytes) = try handler(request).body else { return nil }
+        guard case .bytes(let bytes) = try await handler(request).body else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     @Test("path parameters are bound by name")
-    func parameters() throws {
-        #expect(try body(router().match(method: "GET", path: "/connectors/abc_1/setup"), path: "") == "setup abc_1")
+    func parameters() async throws {
+        #expect(try await body(router().match(method: "GET", path: "/connectors/abc_1/setup"), path: "") == "setup abc_1")
     }
 
     @Test("a suffix segment binds the part before the suffix, and wins when registered first")
-    func suffix() throws {
+    func suffix() async throws {
         let r = router()
-        #expect(try body(r.match(method: "GET", path: "/collections/acme.ndjson"), path: "") == "ndjson acme")
-        #expect(try body(r.match(method: "GET", path: "/collections/acme"), path: "") == "page acme")
+        #expect(try await body(r.match(method: "GET", path: "/collections/acme.ndjson"), path: "") == "ndjson acme")
+        #expect(try await body(r.match(method: "GET", path: "/collections/acme"), path: "") == "page acme")
     }
 
     @Test("the method picks the route; HEAD is served by GET")
-    func methods() throws {
+    func methods() async throws {
         let r = router()
-        #expect(try body(r.match(method: "POST", path: "/connectors"), path: "") == "create")
-        #expect(try body(r.match(method: "HEAD", path: "/connectors"), path: "") == "list")
+        #expect(try await body(r.match(method: "POST", path: "/connectors"), path: "") == "create")
+        #expect(try await body(r.match(method: "HEAD", path: "/connectors"), path: "") == "list")
     }
 
     @Test("a known path under another method is 405 with the allowed methods")

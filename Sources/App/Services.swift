@@ -1,0 +1,110 @@
+import Capture
+import FastCGI
+import Foundation
+import Front
+import Jobs
+import Logging
+import ServiceLifecycle
+import Store
+import Transport
+
+/// Everything the subcommands run on, made once from the configuration: the store, the secret
+/// key and the box it seals Front tokens with, the Fivetran directory, the Front rate budgets,
+/// the job runner and the metrics. `serve`, `jobs`, `capture`, `export` and `token` all start
+/// here, so each piece is built in one place and reads its settings from `Configuration` only.
+public struct Services: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public let store: SQLiteStore
+    /// Signs CSRF tokens and (through `box`) seals stored Front tokens.
+    let secret: [UInt8]
+    let box: SecretBox
+    let directory: ConnectorDirectory
+    /// One rate budget per Front company, shared by every run in this process.
+    public let frontBudgets: FrontBudgets
+    public let runner: JobRunner
+    let metrics: WorkerMetrics
+    /// How the API clients reach Fivetran and Front.
+    let transport: any HTTPTransport
+    let started = ContinuousClock.now
+
+    /// `transport`: how the API clients reach Fivetran and Front (URLSession, or a test's own).
+    public init(
+        configuration: Configuration, logger: Logger, transport: any HTTPTransport = URLSessionTransport()
+    ) throws {
+        try configuration.check()
+        self.configuration = configuration
+        self.logger = logger
+        let store = try Self.openStore(configuration)
+        self.store = store
+        let secret = try SecretKey.loadOrCreate(at: configuration.secretKeyFile)
+        self.secret = secret
+        self.box = SecretBox(secret: secret)
+        self.directory = ConnectorDirectory(
+            settings: configuration.fivetran, publicURL: configuration.publicURL, names: store, logger: logger,
+            liveCallLimit: configuration.fivetranLiveCalls, transport: transport)
+        let budgets = FrontBudgets(minute: configuration.frontMinute)
+        self.frontBudgets = budgets
+        self.runner = JobRunner(
+            store: store, box: box, options: configuration.jobRunnerOptions, logger: logger, transport: transport,
+            budgets: budgets)
+        self.metrics = WorkerMetrics(workerRestarts: configuration.workerRestarts)
+        self.transport = transport
+    }
+
+    /// An engine for one capture run from the command line (`switchboard capture`), on the
+    /// same Front settings and budgets as the runner's.
+    public func captureEngine(for config: CaptureConfig) -> CaptureEngine {
+        CaptureEngine(
+            config: config, store: store, baseURL: configuration.frontBaseURL, transport: transport,
+            limiter: frontBudgets.limiter(for: "command-line"))
+    }
+
+    /// The store alone, for the commands that only read or write it (`export`, `token`): the
+    /// same database, opened the same way, without making a secret key as a side effect.
+    public static func openStore(_ configuration: Configuration) throws -> SQLiteStore {
+        try configuration.openStore()
+    }
+
+    /// `switchboard serve`: the FastCGI server, the job runner (unless `--no-jobs`) and the
+    /// Fivetran refresher, as services of one group that owns SIGTERM/SIGINT: on either, the
+    /// server stops accepting and drains, then running jobs are handed back, then the refresher
+    /// stops (a group shuts its services down last first).
+    public func serve(_ server: FastCGIServer.Configuration) async throws {
+        let application = try Application(services: self)
+        var services: [any Service] = []
+        if configuration.runJobs { services.append(JobRunnerService(runner: runner)) }
+        services.append(FivetranRefresher(directory: directory, logger: logger))
+        services.append(
+            FastCGIServer(configuration: server, logger: logger) { request in await application.respond(request) })
+        try await run(services)
+    }
+
+    /// `switchboard jobs`: the job runner alone, until SIGTERM or SIGINT.
+    public func runJobs() async throws {
+        try await run([JobRunnerService(runner: runner)])
+    }
+
+    /// Runs `services` until they end or a stop signal, then shuts them down gracefully.
+    public func run(_ services: [any Service]) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// The job runner as a service: it claims jobs until the group shuts down, then stops the
+/// running ones between pages and hands them back (any runner resumes them from checkpoints).
+struct JobRunnerService: Service {
+    let runner: JobRunner
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await runner.run() }
+    }
+}
