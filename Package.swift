@@ -46,7 +46,11 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+        // Pure values several modules share (a job's life, a capture's definition, a binding's
+        // progress): no I/O, so they are tested alone and nothing has to import the store for them.
+        .target(name: "Model", swiftSettings: swiftSettings),
+        .target(
+            name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .target(name: "Transport", swiftSettings: swiftSettings),
         .target(
             name: "Fivetran", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
@@ -58,7 +62,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "Capture", "Store", "Front", "Transport",
+                "Capture", "Model", "Store", "Front", "Transport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -72,7 +76,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "FastCGI", "Web", "Jobs", "Store", "Capture", "Front", "Fivetran", "Transport",
+                "FastCGI", "Web", "Jobs", "Model", "Store", "Capture", "Front", "Fivetran", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,8 +114,9 @@ let package = Package(
             name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StoreTests", dependencies: ["Store", "Model", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Model
 import Store
 import Web
 

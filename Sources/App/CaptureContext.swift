@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Jobs
 import Logging
+import Model
 import Store
 import Synchronization
 import Web
@@ -10,7 +11,7 @@ import Web
 /// box that seals Front tokens, and the counters `/metrics` reports.
 struct CaptureContext: Sendable {
     let site: Site
-    let store: Store
+    let store: any CaptureStore & JobQueue & DocumentStore & APITokenStore
     let box: SecretBox
     let metrics: WorkerMetrics
     /// Unknown bearer tokens per client address, so a guesser is slowed down (429).

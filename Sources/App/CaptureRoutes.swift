@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import Model
 import Store
 import Web
 

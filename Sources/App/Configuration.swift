@@ -163,8 +163,8 @@ extension Configuration {
     }
 
     /// The store at `databasePath`, its files private (or shared with `SWITCHBOARD_DB_GROUP`).
-    public func openStore() throws -> Store {
-        try Store(path: databasePath, group: try databaseGroupID())
+    public func openStore() throws -> SQLiteStore {
+        try SQLiteStore(path: databasePath, group: try databaseGroupID())
     }
 }
 

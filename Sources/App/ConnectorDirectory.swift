@@ -15,7 +15,7 @@ final class ConnectorDirectory: Sendable {
     let settings: FivetranSettings
     let publicURL: String
     private let client: FivetranClient
-    private let names: Store
+    private let names: any ConnectorNameStore
     private let logger: Logger
     let catalog: Refreshed<Catalog>
     let connections: Refreshed<[ConnectorRow]>
@@ -27,7 +27,7 @@ final class ConnectorDirectory: Sendable {
     private let liveCalls: ThreadBudget
 
     init(
-        settings: FivetranSettings, publicURL: String, names: Store, logger: Logger,
+        settings: FivetranSettings, publicURL: String, names: any ConnectorNameStore, logger: Logger,
         liveCallLimit: Int = 4, transport: any HTTPTransport = URLSessionTransport()
     ) {
         self.liveCalls = ThreadBudget(

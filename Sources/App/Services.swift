@@ -15,7 +15,7 @@ import Transport
 public struct Services: Sendable {
     public let configuration: Configuration
     public let logger: Logger
-    public let store: Store
+    public let store: SQLiteStore
     /// Signs CSRF tokens and (through `box`) seals stored Front tokens.
     let secret: [UInt8]
     let box: SecretBox
@@ -62,7 +62,7 @@ public struct Services: Sendable {
 
     /// The store alone, for the commands that only read or write it (`export`, `token`): the
     /// same database, opened the same way, without making a secret key as a side effect.
-    public static func openStore(_ configuration: Configuration) throws -> Store {
+    public static func openStore(_ configuration: Configuration) throws -> SQLiteStore {
         try configuration.openStore()
     }
 

@@ -59,7 +59,7 @@ struct SettingsRoutes {
 
 /// Makes API tokens: `sb_` and 32 random bytes, base64url. Only the SHA-256 is stored.
 public enum APITokenMaker {
-    public static func create(in store: Store, name: String) throws(StoreError) -> String {
+    public static func create(in store: any APITokenStore, name: String) throws(StoreError) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = "sb_" + Base64URL.encode(bytes)

@@ -19,7 +19,9 @@ public struct CaptureEngine: Sendable {
     public static let defaultBaseURL = FrontClient.defaultBaseURL
 
     public let config: CaptureConfig
-    private let store: Store
+    /// Documents and checkpoints only: the engine knows nothing of jobs or captures, so it runs
+    /// the same from the command line, a job, or a test; the fence is all it carries of a job.
+    private let store: any DocumentStore
     private let client: FrontClient
     private let now: @Sendable () -> Date
     /// When run as a job: every commit checks, in its transaction, that the job's lease is still
@@ -27,7 +29,7 @@ public struct CaptureEngine: Sendable {
     private let fence: LeaseFence?
 
     public init(
-        config: CaptureConfig, store: Store, client: FrontClient, fence: LeaseFence? = nil,
+        config: CaptureConfig, store: any DocumentStore, client: FrontClient, fence: LeaseFence? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -40,7 +42,7 @@ public struct CaptureEngine: Sendable {
     /// An engine with its own client. Share one `CompanyRateLimiter` between all captures that
     /// run at once for the same Front company.
     public init(
-        config: CaptureConfig, store: Store, baseURL: URL = FrontClient.defaultBaseURL,
+        config: CaptureConfig, store: any DocumentStore, baseURL: URL = FrontClient.defaultBaseURL,
         transport: any HTTPTransport = URLSessionTransport(), limiter: CompanyRateLimiter = CompanyRateLimiter(),
         fence: LeaseFence? = nil
     ) {

@@ -3,6 +3,7 @@ import Metrics
 import Foundation
 import Front
 import Logging
+import Model
 import Store
 import Synchronization
 import Transport
@@ -48,7 +49,9 @@ public final class JobRunner: Sendable {
     }
 
     public let options: Options
-    private let store: Store
+    /// The queue it claims from, the captures its jobs run, and the documents their engines
+    /// write: the three concerns a runner touches, and no more (no tokens, no connector names).
+    private let store: any JobQueue & CaptureStore & DocumentStore
     private let box: SecretBox
     private let logger: Logger
     private let transport: any HTTPTransport
@@ -57,7 +60,7 @@ public final class JobRunner: Sendable {
     private let active = Atomic<Int>(0)
 
     public init(
-        store: Store, box: SecretBox, options: Options, logger: Logger,
+        store: any JobQueue & CaptureStore & DocumentStore, box: SecretBox, options: Options, logger: Logger,
         transport: any HTTPTransport = URLSessionTransport(), budgets: FrontBudgets? = nil
     ) {
         self.budgets = budgets ?? FrontBudgets(minute: options.frontMinute)

@@ -1,6 +1,6 @@
 import Capture
 import Foundation
-import Store
+import Model
 
 /// A job's per-binding progress: what earlier attempts of the job counted (before a crash or a
 /// restart) plus what the engine reports in this attempt. A value; the runner keeps it behind a

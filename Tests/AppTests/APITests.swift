@@ -39,7 +39,7 @@ struct APITests {
                 let job = try #require(saved.header("Location")?.split(separator: "/").last.flatMap { Int($0) })
                 ids.append(job)
                 let capture = try #require(try await app.api("/api/jobs/\(job)").json()["capture"] as? Int)
-                let again = await app.api("POST", "/api/captures/\(capture)/jobs")
+                let again = await app.api("/api/captures/\(capture)/jobs", method: "POST")
                 #expect(again.status == 409)
                 #expect((try again.json()["job"] as? [String: Any])?["id"] as? Int == job)
             }
@@ -58,7 +58,7 @@ struct APITests {
                 "GET", "/api/jobs/\(ids[0])", headers: ["Authorization": "Bearer \(AppHarness.apiToken)", "If-None-Match": etag])
             #expect(unchanged.status == 304)
             #expect(await app.api("/api/jobs/999999").status == 404)
-            #expect(await app.api("POST", "/api/captures/999999/jobs").status == 404)
+            #expect(await app.api("/api/captures/999999/jobs", method: "POST").status == 404)
         }
     }
 

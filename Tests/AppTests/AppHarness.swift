@@ -106,8 +106,8 @@ final class AppHarness: Sendable {
             body: Array(body.utf8))
     }
 
-    /// A GET of `/api/…` with the harness's bearer token.
-    func api(_ method: String = "GET", _ target: String, token: String = AppHarness.apiToken) async -> Answer {
+    /// A request to `/api/…` with the harness's bearer token.
+    func api(_ target: String, method: String = "GET", token: String = AppHarness.apiToken) async -> Answer {
         await send(method, target, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"])
     }
 

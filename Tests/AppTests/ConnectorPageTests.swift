@@ -180,6 +180,7 @@ struct CreateConnectorTests {
                 from: "/connectors/new?service=salesforce")
             #expect(answer.status == 303)
             #expect(answer.header("Location")?.hasPrefix(app.fivetran.baseURL!.absoluteString + "/connect-card/") == true)
+            #expect(app.fivetran.stats()["POST /v1/connections"] == 1)
             let list = await app.get("/connectors")
             #expect(list.text.contains("3 in this group"))
             #expect(list.text.contains("Sales &lt;Team&gt;"))

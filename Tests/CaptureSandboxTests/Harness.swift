@@ -57,13 +57,13 @@ final class Harness: Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    func store(_ name: String) throws -> Store {
-        try Store(path: folder.appendingPathComponent("\(name).sqlite").path)
+    func store(_ name: String) throws -> SQLiteStore {
+        try SQLiteStore(path: folder.appendingPathComponent("\(name).sqlite").path)
     }
 
     /// The real engine on the real transport; retries back off quickly so fault tests stay short.
     func engine(
-        _ store: Store, token: String = sandboxToken, bindings: [CaptureBinding] = allBindings,
+        _ store: SQLiteStore, token: String = sandboxToken, bindings: [CaptureBinding] = allBindings,
         limiter: CompanyRateLimiter = CompanyRateLimiter(limit: 100_000, minute: 6),
         clock: FrontClock = .system, transport: any HTTPTransport = URLSessionTransport(),
         now: Date = testNow
@@ -137,7 +137,7 @@ struct Stored: Equatable {
         var deleted: Bool
     }
 
-    init(_ store: Store, _ collection: String) throws {
+    init(_ store: SQLiteStore, _ collection: String) throws {
         var documents: [String: StoredBytes] = [:]
         try store.forEachDocument(in: collection, includingDeleted: true) { document in
             documents[document.key] = StoredBytes(json: document.json, deleted: document.deleted)
@@ -160,7 +160,7 @@ struct Stored: Equatable {
 }
 
 /// Differences between the store and the truth, one line each; empty when the capture is right.
-func mismatches(_ store: Store, _ truth: Truth, bindings: [CaptureBinding] = allBindings) throws -> [String] {
+func mismatches(_ store: SQLiteStore, _ truth: Truth, bindings: [CaptureBinding] = allBindings) throws -> [String] {
     var problems: [String] = []
     func check<T: Equatable>(_ what: String, _ stored: T, _ expected: T) {
         if stored != expected { problems.append("\(what): stored \(stored), truth \(expected)") }
@@ -188,7 +188,7 @@ func mismatches(_ store: Store, _ truth: Truth, bindings: [CaptureBinding] = all
 }
 
 /// Every binding's collection, byte for byte.
-func snapshot(_ store: Store, bindings: [CaptureBinding] = allBindings) throws -> [String: Stored] {
+func snapshot(_ store: SQLiteStore, bindings: [CaptureBinding] = allBindings) throws -> [String: Stored] {
     var out: [String: Stored] = [:]
     for binding in bindings { out[binding.collection] = try Stored(store, binding.collection) }
     return out

@@ -116,13 +116,13 @@ func seededWorld() -> FakeFront.World {
 
 struct Harness {
     let front: FakeFront
-    let store: Store
+    let store: SQLiteStore
     let clock = TestClock()
     let config: CaptureConfig
 
     init(_ world: FakeFront.World = seededWorld(), resources: [FrontResource] = FrontResource.allCases) throws {
         front = FakeFront(world)
-        store = try Store(path: makeTemporaryFolder("capture-tests").appendingPathComponent("db.sqlite").path)
+        store = try SQLiteStore(path: makeTemporaryFolder("capture-tests").appendingPathComponent("db.sqlite").path)
         config = CaptureConfig(
             token: FrontToken("test-token")!, startDate: Date(timeIntervalSince1970: start),
             bindings: resources.map { CaptureBinding(resource: $0, collection: "acme/\($0.rawValue)") })

@@ -1,17 +1,7 @@
 import Foundation
 import GRDB
 
-/// A bearer token for `/api/`, as stored: only its SHA-256 (hex) and its last four characters.
-public struct APITokenRecord: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var hint: String
-    public var createdAt: Date
-    public var lastUsedAt: Date?
-    public var revokedAt: Date?
-}
-
-extension Store {
+extension SQLiteStore {
     static func registerAPITokenMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("api-tokens-v1") { db in
             try db.execute(
@@ -30,7 +20,7 @@ extension Store {
     }
 
     /// Saves a new token's hash; the token itself is never stored.
-    public func insertAPIToken(name: String, sha256: String, hint: String, at now: Date = Date()) throws(StoreError)
+    public func insertAPIToken(name: String, sha256: String, hint: String, at now: Date) throws(StoreError)
         -> APITokenRecord
     {
         do {
@@ -61,7 +51,7 @@ extension Store {
     /// The live (not revoked) token with this hash, marked as used now. The lookup is a read:
     /// an unknown token (a guess, a scan) never takes the write lock; only a known one writes,
     /// at most once a minute, its "last used" time.
-    public func useAPIToken(sha256: String, at now: Date = Date()) throws(StoreError) -> APITokenRecord? {
+    public func useAPIToken(sha256: String, at now: Date) throws(StoreError) -> APITokenRecord? {
         do {
             guard
                 let token = try read({ db in
@@ -84,7 +74,7 @@ extension Store {
 
     /// Revokes a token; false when there is no live token with this id.
     @discardableResult
-    public func revokeAPIToken(id: Int64, at now: Date = Date()) throws(StoreError) -> Bool {
+    public func revokeAPIToken(id: Int64, at now: Date) throws(StoreError) -> Bool {
         do {
             return try pool.write { db in
                 try db.execute(
@@ -111,11 +101,9 @@ extension Store {
 
 extension APITokenRecord {
     init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        hint = row["hint"]
-        createdAt = Date(timeIntervalSince1970: row["createdAt"])
-        lastUsedAt = (row["lastUsedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
-        revokedAt = (row["revokedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+        self.init(
+            id: row["id"], name: row["name"], hint: row["hint"], createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+            lastUsedAt: (row["lastUsedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            revokedAt: (row["revokedAt"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

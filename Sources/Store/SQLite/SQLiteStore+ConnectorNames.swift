@@ -1,9 +1,7 @@
 import Foundation
 import GRDB
 
-/// The display names people give Fivetran connectors. Fivetran knows only the schema name, so
-/// the name typed in the form lives here (the sample kept it in memory and lost it on restart).
-extension Store {
+extension SQLiteStore {
     static func registerConnectorNames(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("connector-names-v1") { db in
             try db.execute(
@@ -19,7 +17,7 @@ extension Store {
     }
 
     /// Records (or replaces) the display name of a connector.
-    public func setConnectorName(_ name: String, for connectorID: String, by user: String?, at time: Date = Date())
+    public func setConnectorName(_ name: String, for connectorID: String, by user: String?, at time: Date)
         throws(StoreError)
     {
         do {

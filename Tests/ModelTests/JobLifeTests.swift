@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import Model
 import Testing
 
 /// The job's life as a value: every transition and the lease rules, no clock, no database.

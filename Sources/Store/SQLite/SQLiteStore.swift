@@ -1,20 +1,22 @@
 import Foundation
 import GRDB
+import Model
 
-/// The one SQLite database (WAL mode) behind Switchboard: captured documents, capture
-/// checkpoints, and — through migrations appended by the app — jobs and the rest.
+/// The store as one SQLite file (WAL mode), through GRDB: the default backend, because one
+/// file next to the binary is all a single-host install should have to run. It implements
+/// every store protocol (`SwitchboardStore`); callers hold it as the few of them they use.
 ///
 /// Every write that covers documents also carries the checkpoint that says how far they go, in
 /// the same transaction, so a process killed at any moment resumes without losing or repeating
 /// a document. SQL stays in this module; callers see typed values.
-public final class Store: Sendable {
+public final class SQLiteStore: SwitchboardStore {
     /// Where the database lives; shown in messages, never used to reopen.
     public let path: String
     let pool: DatabasePool
     /// Readers at once. A request that cannot get one within `readerWait` gets a busy error
     /// (503 with Retry-After upstream) instead of queueing behind slow readers forever.
     static let readers = 8
-    private let readerGate = DispatchSemaphore(value: Store.readers)
+    private let readerGate = DispatchSemaphore(value: SQLiteStore.readers)
     private let readerWait: Double
 
     /// Opens (creating if needed) the database at `path` and runs every migration not yet
@@ -42,7 +44,7 @@ public final class Store: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             pool = try DatabasePool(path: path, configuration: configuration)
-            var migrator = Store.migrator
+            var migrator = SQLiteStore.migrator
             appending(&migrator)
             try migrator.migrate(pool)
         } catch {
@@ -101,7 +103,7 @@ public final class Store: Sendable {
                     """)
         }
         registerConnectorNames(in: &migrator)
-        // Captures, jobs and API tokens (Store+Captures, Store+Jobs, Store+APITokens).
+        // Captures, jobs and API tokens (SQLiteStore+Captures, +Jobs, +APITokens).
         registerCaptureMigrations(&migrator)
         registerJobMigrations(&migrator)
         registerAPITokenMigrations(&migrator)
@@ -118,7 +120,7 @@ public final class Store: Sendable {
     /// error says the lease was lost (`StoreError.leaseLost`).
     @discardableResult
     public func commit(
-        _ changes: [CollectionChanges], at time: Date = Date(), fence: LeaseFence? = nil
+        _ changes: [CollectionChanges], at time: Date, fence: LeaseFence?
     ) async throws(StoreError) -> [WriteCounts] {
         let stamp = time.timeIntervalSince1970
         do {
@@ -129,14 +131,6 @@ public final class Store: Sendable {
         } catch {
             throw StoreError(path: path, action: "write", underlying: error)
         }
-    }
-
-    /// One collection's changes; see `commit(_:at:)`.
-    @discardableResult
-    public func commit(
-        _ changes: CollectionChanges, at time: Date = Date(), fence: LeaseFence? = nil
-    ) async throws(StoreError) -> WriteCounts {
-        try await commit([changes], at: time, fence: fence).first ?? WriteCounts()
     }
 
     private static func check(_ fence: LeaseFence, db: Database) throws {
@@ -237,7 +231,7 @@ public final class Store: Sendable {
     /// One page of a collection, most recently written first (deleted ones included, flagged).
     /// Pass the last document of a page as `after` to get the next page.
     public func documents(
-        in collection: String, limit: Int = 50, after last: StoredDocument? = nil
+        in collection: String, limit: Int, after last: StoredDocument?
     ) throws(StoreError) -> [StoredDocument] {
         do {
             return try read { db in
@@ -284,8 +278,7 @@ public final class Store: Sendable {
     /// reader is held while `body` runs, so a slow consumer (a download) never keeps one.
     /// Deleted documents are left out unless `includingDeleted`; `body` stops it by throwing.
     public func forEachDocument(
-        in collection: String, includingDeleted: Bool = false, batch: Int = 500,
-        _ body: (StoredDocument) throws -> Void
+        in collection: String, includingDeleted: Bool, batch: Int, _ body: (StoredDocument) throws -> Void
     ) throws(StoreError) {
         var after: String?
         do {
@@ -319,151 +312,10 @@ public final class Store: Sendable {
     }
 }
 
-/// A document to upsert: its key, the JSON exactly as the source sent it, and the source's own
-/// timestamp for it (if it has one), which decides between two versions of the same key.
-public struct DocumentWrite: Sendable, Equatable {
-    public var key: String
-    public var json: Data
-    public var sourceTime: Double?
-
-    public init(key: String, json: Data, sourceTime: Double? = nil) {
-        self.key = key
-        self.json = json
-        self.sourceTime = sourceTime
-    }
-}
-
-/// Which documents of a collection to mark deleted.
-public enum Deletions: Sendable, Equatable {
-    case none
-    case keys([String])
-    /// Every live document except these keys: the end of a full snapshot.
-    case allExcept(Set<String>)
-}
-
-/// A named checkpoint state (opaque bytes, JSON by convention) to save with the documents.
-public struct CheckpointWrite: Sendable, Equatable {
-    public var name: String
-    public var state: Data
-
-    public init(name: String, state: Data) {
-        self.name = name
-        self.state = state
-    }
-}
-
-/// Everything one step of a capture changes in one collection.
-public struct CollectionChanges: Sendable, Equatable {
-    public var collection: String
-    public var upserts: [DocumentWrite]
-    public var deletions: Deletions
-    public var checkpoints: [CheckpointWrite]
-
-    public init(
-        collection: String, upserts: [DocumentWrite] = [], deletions: Deletions = .none,
-        checkpoints: [CheckpointWrite] = []
-    ) {
-        self.collection = collection
-        self.upserts = upserts
-        self.deletions = deletions
-        self.checkpoints = checkpoints
-    }
-}
-
-/// What a commit actually changed: unchanged documents count as neither.
-public struct WriteCounts: Sendable, Equatable {
-    public var written = 0
-    public var deleted = 0
-
-    public init(written: Int = 0, deleted: Int = 0) {
-        self.written = written
-        self.deleted = deleted
-    }
-}
-
-/// A collection as the collections page lists it.
-public struct CollectionSummary: Sendable, Equatable {
-    public var name: String
-    public var documents: Int
-    public var deleted: Int
-    public var lastUpdate: Date
-}
-
-/// A stored document with its bookkeeping.
-public struct StoredDocument: Sendable, Equatable {
-    public var collection: String
-    public var key: String
-    public var json: Data
-    public var sourceTime: Double?
-    public var deleted: Bool
-    public var updatedAt: Date
-
+extension StoredDocument {
     init(row: Row) {
-        collection = row["collection"]
-        key = row["key"]
-        json = row["json"]
-        sourceTime = row["sourceTime"]
-        deleted = row["deleted"]
-        updatedAt = Date(timeIntervalSince1970: row["updatedAt"])
+        self.init(
+            collection: row["collection"], key: row["key"], json: row["json"], sourceTime: row["sourceTime"],
+            deleted: row["deleted"], updatedAt: Date(timeIntervalSince1970: row["updatedAt"]))
     }
-}
-
-/// A database operation that failed, with the file and what was being done.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var action: String
-    public var reason: String
-    /// The task was cancelled before the transaction began: nothing was written.
-    public var isCancellation: Bool
-    /// Set when the write broke a rule of the data (a name taken), not the database.
-    public var conflict: Conflict?
-
-    /// No reader could be had in time: the database is busy, try again shortly (503).
-    public var isBusy: Bool
-    /// A fenced commit found another runner holding the job: nothing was written.
-    public var leaseLost: Bool
-
-    init(path: String, action: String, underlying: any Error) {
-        self.path = path
-        self.action = action
-        self.reason = String(describing: underlying)
-        self.isCancellation = underlying is CancellationError
-        self.conflict = underlying as? Conflict
-        self.isBusy = underlying is StoreBusy
-        self.leaseLost = underlying is LeaseLost
-    }
-
-    public var description: String { "database \(path): cannot \(action): \(reason)" }
-}
-
-/// Who may write a job's documents: the job, and the lease token its runner claimed it with.
-public struct LeaseFence: Sendable, Equatable {
-    public var jobID: Int64
-    public var token: String
-
-    public init(jobID: Int64, token: String) {
-        self.jobID = jobID
-        self.token = token
-    }
-}
-
-struct LeaseLost: Error, CustomStringConvertible {
-    let jobID: Int64
-    var description: String { "the lease of job \(jobID) is no longer ours: another runner took it over" }
-}
-
-/// A row just inserted could not be read back in the same transaction (a corrupt database).
-struct RowVanished: Error, CustomStringConvertible {
-    let table: String
-    var description: String { "the \(table) row just inserted cannot be read back; check the database with `sqlite3 FILE 'PRAGMA integrity_check'`" }
-}
-
-struct StoreBusy: Error, CustomStringConvertible {
-    var description: String { "every database reader is busy" }
-}
-
-struct StoreFileError: Error, CustomStringConvertible {
-    let path: String
-    let reason: String
-    var description: String { "cannot create \(path) (\(reason)): is its folder writable?" }
 }

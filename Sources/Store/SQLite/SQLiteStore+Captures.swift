@@ -1,50 +1,8 @@
 import Foundation
 import GRDB
+import Model
 
-/// A saved capture: what to copy from Front and where. The Front token is kept only sealed
-/// (AES-GCM, by the caller); `tokenHint` is its last four characters, all that is ever shown.
-public struct CaptureRecord: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    /// Collections are `prefix/resource` (`acme/channels`).
-    public var prefix: String
-    public var sealedToken: Data
-    public var tokenHint: String
-    /// nil: from the beginning.
-    public var startDate: Date?
-    /// Front resource names, sorted.
-    public var resources: [String]
-    public var createdAt: Date
-    public var createdBy: String?
-
-    public func collection(for resource: String) -> String { "\(prefix)/\(resource)" }
-}
-
-/// A capture to save.
-public struct NewCapture: Sendable {
-    public var name: String
-    public var prefix: String
-    public var sealedToken: Data
-    public var tokenHint: String
-    public var startDate: Date?
-    public var resources: [String]
-    public var createdBy: String?
-
-    public init(
-        name: String, prefix: String, sealedToken: Data, tokenHint: String, startDate: Date?, resources: [String],
-        createdBy: String? = nil
-    ) {
-        self.name = name
-        self.prefix = prefix
-        self.sealedToken = sealedToken
-        self.tokenHint = tokenHint
-        self.startDate = startDate
-        self.resources = resources
-        self.createdBy = createdBy
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     static func registerCaptureMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("captures-v1") { db in
             try db.execute(
@@ -65,7 +23,7 @@ extension Store {
     }
 
     /// Saves a capture; a name or collection prefix already taken is `.nameTaken`.
-    public func insertCapture(_ capture: NewCapture, at now: Date = Date()) throws(StoreError) -> CaptureRecord {
+    public func insertCapture(_ capture: NewCapture, at now: Date) throws(StoreError) -> CaptureRecord {
         do {
             return try pool.write { db in
                 if try Bool.fetchOne(
@@ -118,30 +76,10 @@ extension Store {
 
 extension CaptureRecord {
     init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        prefix = row["prefix"]
-        sealedToken = row["sealedToken"]
-        tokenHint = row["tokenHint"]
-        startDate = (row["startDate"] as Double?).map(Date.init(timeIntervalSince1970:))
-        resources = (row["resources"] as String).split(separator: ",").map(String.init)
-        createdAt = Date(timeIntervalSince1970: row["createdAt"])
-        createdBy = row["createdBy"]
+        self.init(
+            id: row["id"], name: row["name"], prefix: row["prefix"], sealedToken: row["sealedToken"],
+            tokenHint: row["tokenHint"], startDate: (row["startDate"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            resources: (row["resources"] as String).split(separator: ",").map(String.init),
+            createdAt: Date(timeIntervalSince1970: row["createdAt"]), createdBy: row["createdBy"])
     }
-}
-
-extension StoreError {
-    /// A write refused because it would break a rule of the data (not a database failure).
-    public enum Conflict: Error, Sendable, CustomStringConvertible {
-        case nameTaken
-
-        public var description: String {
-            switch self {
-            case .nameTaken: "a capture with this name (or collection prefix) already exists"
-            }
-        }
-    }
-
-    /// True when a capture's name or prefix was already taken.
-    public var isNameTaken: Bool { conflict == .nameTaken }
 }

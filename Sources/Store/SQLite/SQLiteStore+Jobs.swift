@@ -1,83 +1,8 @@
 import Foundation
 import GRDB
+import Model
 
-/// One binding of a job, as the job page and `GET /api/jobs/{id}` show it.
-public struct JobBindingProgress: Sendable, Equatable, Codable {
-    /// The collection written (`acme/channels`).
-    public var name: String
-    public var resource: String
-    public var pages: Int
-    public var documents: Int
-    public var deleted: Int
-    public var requests: Int
-    public var done: Bool
-    /// waiting, running, done, cancelled or failed.
-    public var state: String
-    public var cursor: String?
-    /// 0…1 when it can be told (a cursor time between the start date and now), else nil.
-    public var fraction: Double?
-    public var error: String?
-
-    public init(
-        name: String, resource: String, pages: Int = 0, documents: Int = 0, deleted: Int = 0, requests: Int = 0,
-        done: Bool = false, state: String = "waiting", cursor: String? = nil, fraction: Double? = nil, error: String? = nil
-    ) {
-        self.name = name
-        self.resource = resource
-        self.pages = pages
-        self.documents = documents
-        self.deleted = deleted
-        self.requests = requests
-        self.done = done
-        self.state = state
-        self.cursor = cursor
-        self.fraction = fraction
-        self.error = error
-    }
-}
-
-/// A job as stored: its life (state, lease, timestamps), its capture, and its progress.
-public struct JobRecord: Sendable, Equatable {
-    public var id: Int64
-    public var captureID: Int64
-    public var life: JobLife
-    /// `REMOTE_USER` of whoever started it (nginx `auth_basic`), or the API token's name.
-    public var requestedBy: String?
-    public var bindings: [JobBindingProgress]
-    public var requests: Int { bindings.reduce(0) { $0 + $1.requests } }
-}
-
-/// What `enqueueJob` did.
-public enum EnqueueResult: Sendable, Equatable {
-    case queued(JobRecord)
-    /// The capture already has a queued or running job; no duplicate was made.
-    case alreadyActive(JobRecord)
-}
-
-/// What the lease holder learns from a heartbeat.
-public enum HeartbeatAnswer: Sendable, Equatable {
-    case keepGoing
-    case cancelRequested
-    /// Another runner holds the job now (or it ended): stop without writing anything more.
-    case lost
-}
-
-/// Which jobs to list.
-public struct JobFilter: Sendable, Equatable {
-    public var captureID: Int64?
-    public var states: [JobState]
-    public var limit: Int
-    public var offset: Int
-
-    public init(captureID: Int64? = nil, states: [JobState] = [], limit: Int = 50, offset: Int = 0) {
-        self.captureID = captureID
-        self.states = states
-        self.limit = limit
-        self.offset = offset
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     static func registerJobMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("jobs-v1") { db in
             try db.execute(
@@ -111,7 +36,7 @@ extension Store {
     /// Queues a job for a capture, unless it already has a queued or running one (answered
     /// instead). The check and the insert are one transaction, and a unique index backs it.
     public func enqueueJob(
-        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date = Date()
+        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date
     ) throws(StoreError) -> EnqueueResult {
         do {
             return try pool.write { db in
@@ -138,7 +63,7 @@ extension Store {
     /// conditioned on the row being unchanged). Running jobs whose runner died with a cancel
     /// pending are ended as cancelled on the way. nil when nothing is claimable.
     public func claimJob(
-        token: String, leaseFor: Duration, maxAttempts: Int = .max, at now: Date = Date(), limit: Int = 1
+        token: String, leaseFor: Duration, maxAttempts: Int, at now: Date
     ) throws(StoreError) -> JobRecord? {
         do {
             return try pool.write { db -> JobRecord? in
@@ -167,7 +92,7 @@ extension Store {
 
     /// The holder renews its lease and saves progress; answers whether to go on.
     public func heartbeat(
-        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date = Date()
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date
     ) throws(StoreError) -> HeartbeatAnswer {
         try update(jobID, action: "renew the lease of job \(jobID)") { job in
             let cancel = try job.life.heartbeat(token: token, now: now, leaseFor: leaseFor)
@@ -181,7 +106,7 @@ extension Store {
     /// The holder ends the job. False when it no longer held it (nothing was written).
     @discardableResult
     public func finishJob(
-        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date = Date()
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date
     ) throws(StoreError) -> Bool {
         try update(jobID, action: "finish job \(jobID)") { job in
             try job.life.finish(outcome, token: token, now: now)
@@ -205,7 +130,7 @@ extension Store {
     }
 
     /// Asks a job to stop. nil when there is no such job.
-    public func requestCancel(jobID: Int64, at now: Date = Date()) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+    public func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
         do {
             return try pool.write { db -> (JobRecord, JobLife.CancelResult)? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [jobID]) else {
@@ -235,7 +160,7 @@ extension Store {
     }
 
     /// Jobs, newest first.
-    public func jobs(_ filter: JobFilter = JobFilter()) throws(StoreError) -> [JobRecord] {
+    public func jobs(_ filter: JobFilter) throws(StoreError) -> [JobRecord] {
         var conditions: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let captureID = filter.captureID {
@@ -348,11 +273,9 @@ private func encode(_ bindings: [JobBindingProgress]) throws -> Data {
 
 extension JobRecord {
     init(row: Row) throws {
-        id = row["id"]
-        captureID = row["captureID"]
         let token: String? = row["leaseToken"]
         let expires: Double? = row["leaseExpiresAt"]
-        life = JobLife(
+        let life = JobLife(
             state: JobState(rawValue: row["state"]) ?? .failed,
             createdAt: Date(timeIntervalSince1970: row["createdAt"]),
             startedAt: (row["startedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
@@ -360,8 +283,9 @@ extension JobRecord {
             lease: token.map { JobLease(token: $0, expiresAt: Date(timeIntervalSince1970: expires ?? 0)) },
             cancelRequested: row["cancelRequested"], attempts: row["attempts"], handBacks: row["handBacks"] ?? 0,
             error: row["error"])
-        requestedBy = row["requestedBy"]
         let data: Data = row["progress"] ?? Data("[]".utf8)
-        bindings = (try? JSONDecoder().decode([JobBindingProgress].self, from: data)) ?? []
+        self.init(
+            id: row["id"], captureID: row["captureID"], life: life, requestedBy: row["requestedBy"],
+            bindings: (try? JSONDecoder().decode([JobBindingProgress].self, from: data)) ?? [])
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import Model
+
+/// The queue of capture jobs, shared by every runner (threads of one process, or processes on
+/// one database) and by the pages that start, watch and cancel jobs.
+///
+/// Every move of a job is decided by `JobLife` and applied by the backend in one transaction
+/// that also checks the row is still as it was read, which is what lets several runners share
+/// a queue without ever running one job twice: a claim hands out a fresh lease token; only
+/// that token's holder may renew the lease, save progress, hand the job back or end it; a lease
+/// that lapsed can be claimed again. A capture has at most one queued or running job. The
+/// contract suite (`Tests/StoreTests/Contract/`) checks every implementation.
+public protocol JobQueue: Sendable {
+    /// Queues a job for a capture, unless it already has a queued or running one (answered
+    /// instead). The check and the insert are one transaction.
+    func enqueueJob(
+        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date
+    ) throws(StoreError) -> EnqueueResult
+
+    /// Claims the oldest job that is queued or whose lease lapsed, with `token` until
+    /// `now + leaseFor`. Jobs found on the way whose runner died with a cancel pending end
+    /// cancelled, and those whose runners vanished mid-run `maxAttempts` times end failed
+    /// (`JobLife.claim`). nil when nothing is claimable.
+    func claimJob(token: String, leaseFor: Duration, maxAttempts: Int, at now: Date) throws(StoreError) -> JobRecord?
+
+    /// The holder renews its lease and saves progress (unless nil); answers whether to go on.
+    func heartbeat(
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date
+    ) throws(StoreError) -> HeartbeatAnswer
+
+    /// The holder ends the job. False when it no longer held it (nothing was written).
+    @discardableResult
+    func finishJob(
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date
+    ) throws(StoreError) -> Bool
+
+    /// The holder hands the job back unfinished (graceful stop): queued again for any runner to
+    /// resume at once, and not counted against the attempt limit. False when it no longer held it.
+    @discardableResult
+    func releaseJob(jobID: Int64, token: String, bindings: [JobBindingProgress]?) throws(StoreError) -> Bool
+
+    /// Asks a job to stop (`JobLife.requestCancel`). nil when there is no such job.
+    func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)?
+
+    func job(id: Int64) throws(StoreError) -> JobRecord?
+
+    /// Jobs, newest first.
+    func jobs(_ filter: JobFilter) throws(StoreError) -> [JobRecord]
+
+    /// The newest job of every capture that has one, by capture id.
+    func latestJobs() throws(StoreError) -> [Int64: JobRecord]
+
+    /// How many jobs are in each state (every state present, zeros included).
+    func jobCounts() throws(StoreError) -> [JobState: Int]
+}
+
+// Now, and no attempt limit, unless said otherwise: the forms the runner and the pages call.
+extension JobQueue {
+    public func enqueueJob(
+        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress]
+    ) throws(StoreError) -> EnqueueResult {
+        try enqueueJob(captureID: captureID, requestedBy: requestedBy, bindings: bindings, at: Date())
+    }
+
+    public func claimJob(token: String, leaseFor: Duration, maxAttempts: Int = .max) throws(StoreError) -> JobRecord? {
+        try claimJob(token: token, leaseFor: leaseFor, maxAttempts: maxAttempts, at: Date())
+    }
+
+    public func claimJob(token: String, leaseFor: Duration, at now: Date) throws(StoreError) -> JobRecord? {
+        try claimJob(token: token, leaseFor: leaseFor, maxAttempts: .max, at: now)
+    }
+
+    public func heartbeat(
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?
+    ) throws(StoreError) -> HeartbeatAnswer {
+        try heartbeat(jobID: jobID, token: token, leaseFor: leaseFor, bindings: bindings, at: Date())
+    }
+
+    @discardableResult
+    public func finishJob(
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?
+    ) throws(StoreError) -> Bool {
+        try finishJob(jobID: jobID, token: token, outcome: outcome, bindings: bindings, at: Date())
+    }
+
+    public func requestCancel(jobID: Int64) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+        try requestCancel(jobID: jobID, at: Date())
+    }
+
+    public func jobs() throws(StoreError) -> [JobRecord] {
+        try jobs(JobFilter())
+    }
+}
+
+/// What `enqueueJob` did.
+public enum EnqueueResult: Sendable, Equatable {
+    case queued(JobRecord)
+    /// The capture already has a queued or running job; no duplicate was made.
+    case alreadyActive(JobRecord)
+}
+
+/// What the lease holder learns from a heartbeat.
+public enum HeartbeatAnswer: Sendable, Equatable {
+    case keepGoing
+    case cancelRequested
+    /// Another runner holds the job now (or it ended): stop without writing anything more.
+    case lost
+}
+
+/// Which jobs to list.
+public struct JobFilter: Sendable, Equatable {
+    public var captureID: Int64?
+    public var states: [JobState]
+    public var limit: Int
+    public var offset: Int
+
+    public init(captureID: Int64? = nil, states: [JobState] = [], limit: Int = 50, offset: Int = 0) {
+        self.captureID = captureID
+        self.states = states
+        self.limit = limit
+        self.offset = offset
+    }
+}
