@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import Web
 
 /// The sections of the navigation; a page names the one it belongs to.
@@ -75,6 +76,7 @@ public struct Site: Sendable {
     public let templates: Templates
     public let configuration: Configuration
     public let logger: Logger
+    private let frames = LayoutFrames()
 
     public init(templates: Templates, configuration: Configuration, logger: Logger) {
         self.templates = templates
@@ -116,21 +118,21 @@ public struct Site: Sendable {
     }
 
     /// The layout around `content` rendered ahead of time: the layout is rendered for this
-    /// request with a marker where the content goes, and the bytes are spliced together.
+    /// visitor with a marker where the content goes (once per title, section and user: it holds
+    /// no token), and the bytes are spliced together.
     func page(title: String, section: Section, content: [UInt8], request: Request) throws -> Response {
-        let layout = LayoutModel(
-            title: title, section: section, configuration: configuration, request: request, body: Self.marker)
-        let frame = Array(try templates.render("layout", layout).utf8)
-        guard let cut = frame.firstRange(of: Array(Self.marker.utf8)) else { return .html(bytes: frame + content) }
+        let frame = try frames.frame(for: "\(title)|\(section)|\(request.remoteUser ?? "")") {
+            let layout = LayoutModel(
+                title: title, section: section, configuration: configuration, request: request, body: LayoutFrames.marker)
+            return Array(try templates.render("layout", layout).utf8)
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(frame.count + content.count)
-        bytes.append(contentsOf: frame[..<cut.lowerBound])
+        bytes.reserveCapacity(frame.head.count + content.count + frame.tail.count)
+        bytes.append(contentsOf: frame.head)
         bytes.append(contentsOf: content)
-        bytes.append(contentsOf: frame[cut.upperBound...])
+        bytes.append(contentsOf: frame.tail)
         return .html(bytes: bytes)
     }
-
-    private static let marker = "\u{1}switchboard-content\u{1}"
 
     /// The error page: HTML through the layout, or JSON for scripts and the sample's client.
     public func errorPage(_ error: HTTPError, _ request: Request) -> Response {
@@ -159,4 +161,33 @@ struct ErrorPage: Sendable {
     let heading: String
     let message: String
     let requestID: String
+}
+
+/// The layout rendered around a marker, cut in two: what goes before a kept page's content and
+/// what goes after. Kept per title, section and user, since that is all the layout shows.
+final class LayoutFrames: Sendable {
+    struct Frame: Sendable {
+        let head: [UInt8]
+        let tail: [UInt8]
+    }
+
+    static let marker = "\u{1}switchboard-content\u{1}"
+    private let frames = Mutex<[String: Frame]>([:])
+    private let limit = 1024
+
+    func frame(for key: String, render: () throws -> [UInt8]) rethrows -> Frame {
+        if let frame = frames.withLock({ $0[key] }) { return frame }
+        let bytes = try render()
+        let frame: Frame
+        if let cut = bytes.firstRange(of: Array(Self.marker.utf8)) {
+            frame = Frame(head: Array(bytes[..<cut.lowerBound]), tail: Array(bytes[cut.upperBound...]))
+        } else {
+            frame = Frame(head: bytes, tail: [])
+        }
+        frames.withLock { frames in
+            if frames.count >= limit { frames.removeAll(keepingCapacity: true) }
+            frames[key] = frame
+        }
+        return frame
+    }
 }
