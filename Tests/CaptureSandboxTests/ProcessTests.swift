@@ -5,7 +5,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// The commands as an operator runs them: `switchboard sandbox`, `switchboard capture` and
+/// The commands as an operator runs them: `switchboard-sandbox`, `switchboard capture` and
 /// `switchboard export` as processes, talking over loopback. Processes are stopped by their
 /// own handles, nothing else.
 @Suite(.serialized) struct CaptureProcessTests {
@@ -22,6 +22,11 @@ import Testing
         return "switchboard"
     }
 
+    /// `switchboard-sandbox`, built beside `switchboard`.
+    static var sandboxBinary: String {
+        URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("switchboard-sandbox").path
+    }
+
     @Test func captureThenExportMatchesTheSandboxAndBadConfigsSendNothing() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -29,9 +34,9 @@ import Testing
         let envFile = folder.appendingPathComponent("sandbox.env").path
 
         let sandbox = try launch(
-            ["sandbox", "--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
+            ["--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
              "--rate-limit", "6000", "--minute-seconds", "6", "--no-burst", "--env-file", envFile],
-            output: folder.appendingPathComponent("sandbox.log"))
+            program: Self.sandboxBinary, output: folder.appendingPathComponent("sandbox.log"))
         defer { terminateAndWait(sandbox) }
         let env = try await sandboxEnvironment(envFile, sandbox: sandbox)
         let base = try #require(env["FRONT_BASE_URL"])
@@ -136,9 +141,11 @@ import Testing
         var stderr: String
     }
 
-    private func launch(_ arguments: [String], output: URL, environment: [String: String]? = nil) throws -> Process {
+    private func launch(
+        _ arguments: [String], program: String = Self.binary, output: URL, environment: [String: String]? = nil
+    ) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let environment {
             process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { $1 }
@@ -187,10 +194,10 @@ import Testing
                 }
                 return values
             }
-            guard sandbox.isRunning else { throw HarnessError("switchboard sandbox exited with \(sandbox.terminationStatus)") }
+            guard sandbox.isRunning else { throw HarnessError("switchboard-sandbox exited with \(sandbox.terminationStatus)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw HarnessError("switchboard sandbox wrote no env file in 30 s")
+        throw HarnessError("switchboard-sandbox wrote no env file in 30 s")
     }
 
     private func sendJSON(_ method: String, _ url: String, _ body: String?) async throws {

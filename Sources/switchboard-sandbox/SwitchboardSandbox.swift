@@ -3,11 +3,13 @@ import Dispatch
 import Foundation
 import Sandbox
 
-/// `switchboard sandbox`: the local stand-ins of the Fivetran and Front APIs, for the demo, the
-/// tests and the benchmarks. Runs until SIGTERM or SIGINT.
-struct SandboxCommand: AsyncParsableCommand {
+/// `switchboard-sandbox`: the local stand-ins of the Fivetran and Front APIs, for the demo, the
+/// tests and the benchmarks. Its own program so that the product binary carries neither the
+/// stand-ins nor their HTTP server. Runs until SIGTERM or SIGINT.
+@main
+struct SwitchboardSandbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox",
+        commandName: "switchboard-sandbox",
         abstract: "Run local stand-ins of the Fivetran and Front APIs (seeded, rate-limited, scriptable).",
         discussion: """
             Both listen on 127.0.0.1. With --env-file, writes the variables that point the app at them \
@@ -58,6 +60,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let fivetranURL = try await fivetran.start()
         let frontPortBound = try await front.start(port: frontPort)
         let frontURL = "http://127.0.0.1:\(frontPortBound)"
+        // Written only once both answer: scripts wait for this file, then point the app at it.
         if let envFile {
             let options = fivetran.options
             let text = """
@@ -76,14 +79,18 @@ struct SandboxCommand: AsyncParsableCommand {
                 atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
             else { throw ValidationError("cannot write --env-file \(envFile): is its folder writable?") }
         }
-        print("sandbox: Fivetran at \(fivetranURL.absoluteString), Front at \(frontURL)")
+        // Straight to the file descriptor: under scripts/run stdout is a log file, where `print`
+        // would hold the line in its buffer until exit.
+        FileHandle.standardOutput.write(
+            Data("sandbox: Fivetran at \(fivetranURL.absoluteString), Front at \(frontURL)\n".utf8))
         await waitForStopSignal()
         await fivetran.stop()
         await front.stop()
     }
 }
 
-/// Suspends until SIGTERM or SIGINT arrives.
+/// Suspends until SIGTERM or SIGINT arrives; the default action would end the process before
+/// the servers close their sockets.
 func waitForStopSignal() async {
     let sources = [SIGTERM, SIGINT].map { number in
         signal(number, SIG_IGN)
@@ -99,6 +106,7 @@ func waitForStopSignal() async {
     sources.forEach { $0.cancel() }
 }
 
+/// Both signal sources may fire; the continuation must be resumed once.
 final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var claimed = false
