@@ -6,7 +6,7 @@ struct SandboxResponse: Error, Sendable {
     var status: Int
     var headers: SandboxHeaders = [:]
     var body = Data()
-    /// How long the server holds the answer back: injected latency, slept off the core's lock.
+    /// How long the server holds the answer back: injected latency, slept outside the core's lock.
     var delay: Duration = .zero
 
     /// The one JSON answer: every JSON body of both stand-ins goes out through here, with its
@@ -38,10 +38,6 @@ struct SandboxHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     init(dictionaryLiteral elements: (String, String)...) {
         for (name, value) in elements { self[name] = value }
-    }
-
-    init(_ pairs: [(String, String)]) {
-        for (name, value) in pairs { self[name] = value }
     }
 
     subscript(name: String) -> String? {
