@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        .executable(name: "switchboard-sandbox", targets: ["switchboard-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,9 +90,18 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "Capture", "Front", "Store", "Jobs",
+                "App", "FastCGI", "Capture", "Front", "Store", "Jobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        // The stand-ins as their own program, so the product binary carries neither them nor FlyingFox.
+        .executableTarget(
+            name: "switchboard-sandbox",
+            dependencies: [
+                "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
         // Fuzzing (docs/fuzzing.md): one entry point per edge decoder or remote-data parser, run by

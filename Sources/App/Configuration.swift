@@ -11,7 +11,7 @@ public struct Configuration: Sendable {
     public var databasePath: String
     public var publicURL: String
     public var secretKeyFile: String
-    /// True when the Fivetran and Front APIs are the local stand-ins (`switchboard sandbox`).
+    /// True when the Fivetran and Front APIs are the local stand-ins (`switchboard-sandbox`).
     public var sandbox: Bool
     public var version: String
     public var fivetran: FivetranSettings

@@ -11,7 +11,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hosted console for Fivetran connectors and Front captures.",
         version: App.Configuration.version,
-        subcommands: [Serve.self, Supervise.self, SandboxCommand.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
+        subcommands: [Serve.self, Supervise.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
 }
 
 struct Serve: AsyncParsableCommand {

@@ -6,10 +6,15 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// The commands as an operator runs them: `switchboard sandbox`, `switchboard capture` and
+/// The commands as an operator runs them: `switchboard-sandbox`, `switchboard capture` and
 /// `switchboard export` as processes, talking over loopback. Processes are stopped by their
 /// own handles, nothing else.
 @Suite(.serialized) struct CaptureProcessTests {
+
+    /// `switchboard-sandbox`, built beside `switchboard`.
+    static var sandboxBinary: String {
+        URL(fileURLWithPath: switchboardBinary).deletingLastPathComponent().appendingPathComponent("switchboard-sandbox").path
+    }
 
     @Test func captureThenExportMatchesTheSandboxAndBadConfigsSendNothing() async throws {
         let folder = try makeTemporaryFolder("sb-cli")
@@ -17,9 +22,9 @@ import Testing
         let envFile = folder.appendingPathComponent("sandbox.env").path
 
         let sandbox = try launch(
-            ["sandbox", "--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
+            ["--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
              "--rate-limit", "6000", "--minute-seconds", "6", "--no-burst", "--env-file", envFile],
-            output: folder.appendingPathComponent("sandbox.log"))
+            program: Self.sandboxBinary, output: folder.appendingPathComponent("sandbox.log"))
         defer { terminateAndWait(sandbox) }
         let env = try await sandboxEnvironment(envFile, sandbox: sandbox)
         let base = try #require(env["FRONT_BASE_URL"])
@@ -124,9 +129,11 @@ import Testing
         var stderr: String
     }
 
-    private func launch(_ arguments: [String], output: URL, environment: [String: String]? = nil) throws -> Process {
+    private func launch(
+        _ arguments: [String], program: String = switchboardBinary, output: URL, environment: [String: String]? = nil
+    ) throws -> Process {
         try launchProcess(
-            switchboardBinary, arguments,
+            program, arguments,
             environment: environment.map { ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging($0) { $1 } },
             log: output.path)
     }
@@ -166,10 +173,10 @@ import Testing
                 }
                 return values
             }
-            guard sandbox.isRunning else { throw TestFailure("switchboard sandbox exited with \(sandbox.terminationStatus)") }
+            guard sandbox.isRunning else { throw TestFailure("switchboard-sandbox exited with \(sandbox.terminationStatus)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestFailure("switchboard sandbox wrote no env file in 30 s")
+        throw TestFailure("switchboard-sandbox wrote no env file in 30 s")
     }
 
     private func sendJSON(_ method: String, _ url: String, _ body: String?) async throws {

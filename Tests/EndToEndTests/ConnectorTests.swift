@@ -2,7 +2,7 @@ import Foundation
 import SwitchboardTesting
 import Testing
 
-/// Connector management through real nginx, the real worker and `switchboard sandbox` as
+/// Connector management through real nginx, the real worker and `switchboard-sandbox` as
 /// Fivetran: the pages, the Connect Card round trip, errors on the page, the sample's JSON
 /// routes, caching, and no secret anywhere.
 @Suite("Fivetran connectors", .serialized)

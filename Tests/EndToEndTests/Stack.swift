@@ -22,7 +22,12 @@ final class Stack: @unchecked Sendable {
     /// The `switchboard` binary built beside the tests (or `$SWITCHBOARD_BIN`).
     static var binary: String { switchboardBinary }
 
-    /// Arguments for `switchboard sandbox`, or nil to run without the stand-in APIs.
+    /// `switchboard-sandbox`, built beside `switchboard`.
+    static var sandboxBinary: String {
+        URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("switchboard-sandbox").path
+    }
+
+    /// Arguments for `switchboard-sandbox`, or nil to run without the stand-in APIs.
     let sandboxArguments: [String]?
     private(set) var sandbox: Process?
 
@@ -58,10 +63,11 @@ final class Stack: @unchecked Sendable {
         try await waitUntil("nginx answers /healthz on \(port)") { (try? await self.get("/healthz").status) == 200 }
     }
 
-    /// `switchboard sandbox` on free ports; its `--env-file` points the worker at it.
+    /// `switchboard-sandbox` on free ports; its `--env-file` points the worker at it.
     func startSandbox(_ arguments: [String]) async throws {
         let envFile = folder.appendingPathComponent("sandbox.env").path
-        sandbox = try launch(Self.binary, ["sandbox", "--env-file", envFile] + arguments, log: folder.appendingPathComponent("sandbox.log").path)
+        sandbox = try launch(
+            Self.sandboxBinary, ["--env-file", envFile] + arguments, log: folder.appendingPathComponent("sandbox.log").path)
         try await waitUntil("the sandbox wrote \(envFile)") {
             ((try? String(contentsOfFile: envFile, encoding: .utf8)) ?? "").contains("SWITCHBOARD_SANDBOX=1")
         }

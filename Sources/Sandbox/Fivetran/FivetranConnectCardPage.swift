@@ -17,7 +17,7 @@ enum FivetranConnectCardPage {
 
     static func setup(
         connectorName: String, schema: String, setupState: String, token: String, redirectURI: String, icon: String
-    ) -> FivetranSandboxResponse {
+    ) -> SandboxResponse {
         let e = FivetranHTML.escape
         let body = """
             <h1><img src="\(e(icon))" width="40" height="40" alt="">\(e(connectorName))</h1>
@@ -33,11 +33,11 @@ enum FivetranConnectCardPage {
         return .html(200, page("\(connectorName) setup", body))
     }
 
-    static func done(connectorName: String) -> FivetranSandboxResponse {
+    static func done(connectorName: String) -> SandboxResponse {
         .html(200, page("Setup complete", "<h1>All connection tests passed</h1><p>\(FivetranHTML.escape(connectorName)) is connected. You can close this window.</p>"))
     }
 
-    static func invalid() -> FivetranSandboxResponse {
+    static func invalid() -> SandboxResponse {
         .html(404, page("Link expired", "<h1>This Connect Card link is invalid or has expired</h1><p>Links are valid for one day. Go back to the application and open the connector's setup again to get a fresh link.</p>"))
     }
 }

@@ -1,7 +1,5 @@
-import FlyingFox
 import Foundation
 import Logging
-import Synchronization
 
 /// A stand-in Fivetran REST API on loopback, for the demo, the tests and the benchmarks: Basic
 /// auth, envelopes, cursor paging, current and legacy paths over one in-memory store, creation
@@ -50,53 +48,33 @@ public final class FivetranSandbox: Sendable {
 
     public let options: Options
     let core: FivetranSandboxCore
-    private let logger: Logger
-    private let running = Mutex<(server: HTTPServer, task: Task<Void, any Error>, url: URL)?>(nil)
+    private let server: SandboxServer
 
     public init(options: Options = Options(), logger: Logger = Logger(label: "switchboard.sandbox.fivetran")) {
         self.options = options
-        self.core = FivetranSandboxCore(options: options)
-        self.logger = logger
+        let core = FivetranSandboxCore(options: options)
+        self.core = core
+        self.server = SandboxServer(api: "Fivetran", handlerTimeout: 30, logger: logger) { core.handle($0) }
     }
 
     /// The base URL (`http://127.0.0.1:<port>`) once started.
-    public var baseURL: URL? { running.withLock { $0?.url } }
+    public var baseURL: URL? { port.flatMap { URL(string: "http://127.0.0.1:\($0)") } }
 
     /// The port it listens on once started.
-    public var port: UInt16? { baseURL?.port.map(UInt16.init) }
+    public var port: UInt16? { server.port }
 
     /// Binds 127.0.0.1 on `options.port` (0: a free one) and serves until `stop()`. Answers the
     /// base URL to give the client (`FIVETRAN_BASE_URL`).
     @discardableResult
     public func start() async throws -> URL {
-        if let url = baseURL { return url }
-        let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: options.port)
-        let handler = FivetranSandboxHTTPHandler(core: core, logger: logger)
-        let server = HTTPServer(config: .init(address: address, timeout: 30, logger: .disabled), handler: handler)
-        let task = Task { try await server.run() }
-        do {
-            try await server.waitUntilListening(timeout: 10)
-        } catch {
-            task.cancel()
-            throw FivetranSandboxError.cannotListen(port: options.port, reason: String(describing: error))
-        }
-        guard case .ip4(_, let port)? = await server.listeningAddress else {
-            await server.stop()
-            throw FivetranSandboxError.cannotListen(port: options.port, reason: "no listening address")
-        }
+        let port = try await server.start(port: options.port)
         let url = URL(string: "http://127.0.0.1:\(port)")!
         core.baseURL = url.absoluteString
-        running.withLock { $0 = (server, task, url) }
-        logger.info("Fivetran sandbox listening on \(url.absoluteString)")
         return url
     }
 
     /// Stops listening and waits for open connections to finish.
-    public func stop() async {
-        guard let (server, task, _) = running.withLock({ value in defer { value = nil }; return value }) else { return }
-        await server.stop(timeout: 1)
-        task.cancel()
-    }
+    public func stop() async { await server.stop() }
 
     // Swift twins of the `/_sandbox/` hooks, for in-process tests.
 
@@ -116,63 +94,4 @@ public final class FivetranSandbox: Sendable {
 
     /// Moves the sandbox's clock forward (token expiry, the quota window).
     public func advanceClock(by seconds: TimeInterval) { core.advanceClock(by: seconds) }
-}
-
-/// Why the sandbox could not start.
-public enum FivetranSandboxError: Error, CustomStringConvertible {
-    case cannotListen(port: UInt16, reason: String)
-
-    public var description: String {
-        switch self {
-        case .cannotListen(let port, let reason):
-            "The Fivetran sandbox cannot listen on 127.0.0.1:\(port) (\(reason)); pick another port or 0 for a free one."
-        }
-    }
-}
-
-/// FlyingFox edge: turns its request into a plain value, asks the core, writes the answer.
-struct FivetranSandboxHTTPHandler: HTTPHandler {
-    let core: FivetranSandboxCore
-    let logger: Logger
-
-    func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
-        var headers: [String: String] = [:]
-        for header in request.headers.keys {
-            headers[header.rawValue.lowercased()] = request.headers[header]
-        }
-        var query: [String: String] = [:]
-        for item in request.query where query[item.name] == nil { query[item.name] = item.value }
-        let plain = FivetranSandboxRequest(
-            method: request.method.rawValue.uppercased(), path: request.path, query: query, headers: headers,
-            body: try await request.bodyData)
-        let (response, delay) = core.handle(plain)
-        if delay > .zero { try? await Task.sleep(for: delay) }
-        logger.debug("\(plain.method) \(plain.path) \(response.status)")
-        var out = HTTPHeaders()
-        for (name, value) in response.headers { out[HTTPHeader(name)] = value }
-        return FlyingFox.HTTPResponse(
-            statusCode: HTTPStatusCode(response.status, phrase: Self.phrase(response.status)), headers: out,
-            body: response.body)
-    }
-
-    static func phrase(_ status: Int) -> String {
-        switch status {
-        case 200: "OK"
-        case 201: "Created"
-        case 302: "Found"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 406: "Not Acceptable"
-        case 409: "Conflict"
-        case 415: "Unsupported Media Type"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        default: "Status \(status)"
-        }
-    }
 }

@@ -1,37 +1,6 @@
 import Foundation
 import Synchronization
 
-/// One request as the sandbox sees it: plain values, so the routing and rules are testable
-/// without a socket. Header names are lower-cased.
-struct FivetranSandboxRequest: Sendable {
-    var method: String
-    var path: String
-    var query: [String: String]
-    var headers: [String: String]
-    var body: Data
-}
-
-struct FivetranSandboxResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: Data
-
-    static func json(_ status: Int, _ value: some Encodable) -> Self {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Self(status: status, headers: ["Content-Type": "application/json"], body: body)
-    }
-
-    static func error(_ status: Int, _ code: String, _ message: String) -> Self {
-        json(status, ["code": code, "message": message])
-    }
-
-    static func html(_ status: Int, _ text: String) -> Self {
-        Self(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Data(text.utf8))
-    }
-}
-
 /// The stand-in Fivetran API: routes, the rules of NOTES §4 and the in-memory store behind one
 /// lock. `FivetranSandbox` puts it on a socket.
 final class FivetranSandboxCore: Sendable {
@@ -155,35 +124,37 @@ final class FivetranSandboxCore: Sendable {
         }
     }
 
-    /// Answers one request, and how long to hold the answer (the injected latency).
-    func handle(_ request: FivetranSandboxRequest) -> (response: FivetranSandboxResponse, delay: Duration) {
+    /// Answers one request; the answer's `delay` is the injected latency, which admin hooks and
+    /// unknown routes do not pay.
+    func handle(_ request: SandboxRequest) -> SandboxResponse {
         let now = now()
         let candidates = Self.matches(path: request.path)
         guard let (route, id) = candidates.first(where: { $0.route.method == request.method }) else {
-            let response: FivetranSandboxResponse =
+            let response: SandboxResponse =
                 candidates.isEmpty
-                ? .error(404, "NotFound", "No such endpoint: \(request.method) \(request.path)")
-                : .error(405, "MethodNotAllowed", "\(request.method) is not allowed on \(request.path)")
-            return (withRateHeaders(response, now: now), .zero)
+                ? .fivetranError(404, "NotFound", "No such endpoint: \(request.method) \(request.path)")
+                : .fivetranError(405, "MethodNotAllowed", "\(request.method) is not allowed on \(request.path)")
+            return withRateHeaders(response, now: now)
         }
         if route.access == .admin {
-            return (admin(route, request), .zero)
+            return admin(route, request)
         }
         let delay = state.withLock { state in
             state.stats[route.name, default: 0] += 1
             return state.latency
         }
-        if route.access == .open {
-            return (withRateHeaders(open(route, id: id, request, now: now), now: now), delay)
-        }
-        return (api(route, id: id, request, now: now), delay)
+        var response =
+            route.access == .open
+            ? withRateHeaders(open(route, id: id, request, now: now), now: now) : api(route, id: id, request, now: now)
+        response.delay = delay
+        return response
     }
 
     // MARK: - The API's gate: auth, quota, faults, headers
 
-    private func api(_ route: Route, id: String?, _ request: FivetranSandboxRequest, now: Date) -> FivetranSandboxResponse {
-        guard authorized(request.headers["authorization"]) else {
-            return withRateHeaders(.error(401, "AuthFailed", "Invalid authorization credentials"), now: now)
+    private func api(_ route: Route, id: String?, _ request: SandboxRequest, now: Date) -> SandboxResponse {
+        guard authorized(request.header("authorization")) else {
+            return withRateHeaders(.fivetranError(401, "AuthFailed", "Invalid authorization credentials"), now: now)
         }
         let quota = options.hourlyQuota
         let (remaining, retryAfter, fault) = state.withLock { state -> (Int, Int?, FivetranFault?) in
@@ -195,16 +166,16 @@ final class FivetranSandboxCore: Sendable {
             if state.faults[0].remaining <= 0 { state.faults.removeFirst() }
             return (admitted.remaining, nil, fault)
         }
-        var response: FivetranSandboxResponse
+        var response: SandboxResponse
         if let retryAfter {
-            response = .error(429, "TooManyRequests", "The hourly limit of \(quota) API requests is reached; retry after \(retryAfter) seconds.")
+            response = .fivetranError(429, "TooManyRequests", "The hourly limit of \(quota) API requests is reached; retry after \(retryAfter) seconds.")
             response.headers["Retry-After"] = String(retryAfter)
         } else if let fault {
             response = Self.faultResponse(fault)
-        } else if !Self.acceptable(request.headers["accept"]) {
-            response = .error(406, "NotAcceptable", "Accept must allow application/json (optionally ;version=2).")
-        } else if request.method == "POST", !request.body.isEmpty, !Self.isJSON(request.headers["content-type"]) {
-            response = .error(415, "UnsupportedMediaType", "Content-Type must be application/json.")
+        } else if !Self.acceptable(request.header("accept")) {
+            response = .fivetranError(406, "NotAcceptable", "Accept must allow application/json (optionally ;version=2).")
+        } else if request.method == "POST", !request.body.isEmpty, !Self.isJSON(request.header("content-type")) {
+            response = .fivetranError(415, "UnsupportedMediaType", "Content-Type must be application/json.")
         } else {
             response = dispatch(route, id: id, request, now: now)
         }
@@ -213,22 +184,22 @@ final class FivetranSandboxCore: Sendable {
         return response
     }
 
-    private static func faultResponse(_ fault: FivetranFault) -> FivetranSandboxResponse {
-        var response: FivetranSandboxResponse
+    private static func faultResponse(_ fault: FivetranFault) -> SandboxResponse {
+        var response: SandboxResponse
         switch fault.status {
         case 429:
-            response = .error(429, "TooManyRequests", "Too many requests (injected fault).")
+            response = .fivetranError(429, "TooManyRequests", "Too many requests (injected fault).")
             response.headers["Retry-After"] = String(fault.retryAfter)
         case 503:
-            response = .error(503, "ServiceUnavailable", "Service temporarily unavailable (injected fault).")
+            response = .fivetranError(503, "ServiceUnavailable", "Service temporarily unavailable (injected fault).")
             if fault.retryAfter > 0 { response.headers["Retry-After"] = String(fault.retryAfter) }
         default:
-            response = .error(fault.status, "InternalError", "Something went wrong (injected fault).")
+            response = .fivetranError(fault.status, "InternalError", "Something went wrong (injected fault).")
         }
         return response
     }
 
-    private func withRateHeaders(_ response: FivetranSandboxResponse, now: Date) -> FivetranSandboxResponse {
+    private func withRateHeaders(_ response: SandboxResponse, now: Date) -> SandboxResponse {
         var response = response
         let quota = options.hourlyQuota
         response.headers["X-Rate-Limit"] = String(quota)
@@ -258,41 +229,41 @@ final class FivetranSandboxCore: Sendable {
 
     // MARK: - API routes
 
-    private func dispatch(_ route: Route, id: String?, _ request: FivetranSandboxRequest, now: Date) -> FivetranSandboxResponse {
+    private func dispatch(_ route: Route, id: String?, _ request: SandboxRequest, now: Date) -> SandboxResponse {
         let legacy = route.pattern.contains("/connectors")
         switch (route.method, route.pattern) {
         case ("GET", "/v1/metadata/connector-types"), ("GET", "/v1/metadata/connectors"):
             return metadataList(request)
         case ("GET", "/v1/metadata/connector-types/{id}"):
             guard let item = catalog.byID[id ?? ""] else {
-                return .error(404, "NotFound_SourceMetadata", "Connector type '\(id ?? "")' does not exist.")
+                return .fivetranError(404, "NotFound_SourceMetadata", "Connector type '\(id ?? "")' does not exist.")
             }
-            return .json(200, Envelope(code: "Success", message: nil, data: item.absolute(base: baseURL)))
+            return .json(200, encoding: Envelope(code: "Success", message: nil, data: item.absolute(base: baseURL)))
         case ("GET", "/v1/groups/{id}/connections"), ("GET", "/v1/groups/{id}/connectors"):
             guard id == options.groupID else {
-                return .error(404, "NotFound_Group", "Group with id '\(id ?? "")' does not exist.")
+                return .fivetranError(404, "NotFound_Group", "Group with id '\(id ?? "")' does not exist.")
             }
             return connectionList(request, group: id)
         case ("GET", "/v1/connections"), ("GET", "/v1/connectors"):
-            return connectionList(request, group: request.query["group_id"])
+            return connectionList(request, group: request.queryValue("group_id"))
         case ("POST", "/v1/connections"), ("POST", "/v1/connectors"):
             return create(request, legacy: legacy, now: now)
         case ("GET", "/v1/connections/{id}"), ("GET", "/v1/connectors/{id}"):
             guard let record = state.withLock({ $0.connection(id ?? "") }) else { return notFound(id) }
-            return .json(200, Envelope(code: "Success", message: nil, data: record))
+            return .json(200, encoding: Envelope(code: "Success", message: nil, data: record))
         case ("POST", "/v1/connections/{id}/connect-card"), ("POST", "/v1/connectors/{id}/connect-card"):
             return connectCard(request, id: id ?? "", legacy: legacy, now: now)
         case ("POST", "/v1/connectors/{id}/connect-card-token"):
             guard state.withLock({ $0.connection(id ?? "") }) != nil else { return notFound(id) }
             let token = issueToken(for: id ?? "", redirectURI: "", now: now)
-            return .json(200, ["token": token])
+            return .json(200, encoding: ["token": token])
         default:
-            return .error(404, "NotFound", "No such endpoint: \(request.method) \(request.path)")
+            return .fivetranError(404, "NotFound", "No such endpoint: \(request.method) \(request.path)")
         }
     }
 
-    private func notFound(_ id: String?) -> FivetranSandboxResponse {
-        .error(404, "NotFound_Connector", "Connector with id '\(id ?? "")' does not exist.")
+    private func notFound(_ id: String?) -> SandboxResponse {
+        .fivetranError(404, "NotFound_Connector", "Connector with id '\(id ?? "")' does not exist.")
     }
 
     struct Envelope<Payload: Encodable>: Encodable {
@@ -310,48 +281,44 @@ final class FivetranSandboxCore: Sendable {
 
     /// Pages a list the way Fivetran does: `limit` 1…1000 (default 100), an opaque cursor, no
     /// `next_cursor` on the last page.
-    func page<Item: Encodable>(_ all: [Item], _ request: FivetranSandboxRequest) -> FivetranSandboxResponse {
+    func page<Item: Encodable>(_ all: [Item], _ request: SandboxRequest) -> SandboxResponse {
         var limit = 100
-        if let text = request.query["limit"] {
+        if let text = request.queryValue("limit") {
             guard let value = Int(text), (1...1000).contains(value) else {
-                return .error(400, "InvalidInput", "limit must be a whole number from 1 to 1000, got '\(text)'.")
+                return .fivetranError(400, "InvalidInput", "limit must be a whole number from 1 to 1000, got '\(text)'.")
             }
             limit = value
         }
         var skip = 0
-        if let cursor = request.query["cursor"], !cursor.isEmpty {
+        if let cursor = request.queryValue("cursor"), !cursor.isEmpty {
             guard let decoded = Self.decodeCursor(cursor), decoded <= all.count else {
-                return .error(400, "InvalidInput", "Invalid cursor '\(cursor)'.")
+                return .fivetranError(400, "InvalidInput", "Invalid cursor '\(cursor)'.")
             }
             skip = decoded
         }
         let end = min(all.count, skip + limit)
         let next = end < all.count ? Self.encodeCursor(end) : nil
-        return .json(200, Envelope(code: "Success", message: nil, data: Page(items: Array(all[skip..<end]), next_cursor: next)))
+        return .json(200, encoding: Envelope(code: "Success", message: nil, data: Page(items: Array(all[skip..<end]), next_cursor: next)))
     }
 
     static func encodeCursor(_ skip: Int) -> String {
-        let data = (try? JSONEncoder().encode(Cursor(skip: skip))) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode((try? JSONEncoder().encode(Cursor(skip: skip))) ?? Data())
     }
 
     static func decodeCursor(_ text: String) -> Int? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data),
+        guard let data = Base64URL.decode(text), let cursor = try? JSONDecoder().decode(Cursor.self, from: data),
             cursor.skip >= 0
         else { return nil }
         return cursor.skip
     }
 
-    private func metadataList(_ request: FivetranSandboxRequest) -> FivetranSandboxResponse {
+    private func metadataList(_ request: SandboxRequest) -> SandboxResponse {
         let base = baseURL
         return page(catalog.items.map { $0.absolute(base: base) }, request)
     }
 
-    private func connectionList(_ request: FivetranSandboxRequest, group: String?) -> FivetranSandboxResponse {
-        let schema = request.query["schema"]
+    private func connectionList(_ request: SandboxRequest, group: String?) -> SandboxResponse {
+        let schema = request.queryValue("schema")
         let records = state.withLock { state in
             state.connections.filter { record in
                 (group == nil || record.groupID == group) && (schema == nil || record.schema == schema)
@@ -360,34 +327,34 @@ final class FivetranSandboxCore: Sendable {
         return page(records, request)
     }
 
-    private func create(_ request: FivetranSandboxRequest, legacy: Bool, now: Date) -> FivetranSandboxResponse {
+    private func create(_ request: SandboxRequest, legacy: Bool, now: Date) -> SandboxResponse {
         guard let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {
-            return .error(400, "InvalidInput", "The request body must be a JSON object.")
+            return .fivetranError(400, "InvalidInput", "The request body must be a JSON object.")
         }
         guard let service = body["service"] as? String, !service.isEmpty else {
-            return .error(400, "InvalidInput", "Missing required field 'service'.")
+            return .fivetranError(400, "InvalidInput", "Missing required field 'service'.")
         }
         guard let group = body["group_id"] as? String, !group.isEmpty else {
-            return .error(400, "InvalidInput", "Missing required field 'group_id'.")
+            return .fivetranError(400, "InvalidInput", "Missing required field 'group_id'.")
         }
         guard let format = catalog.schemaFormats[service] else {
-            return .error(400, "InvalidInput", "Unknown service '\(service)'.")
+            return .fivetranError(400, "InvalidInput", "Unknown service '\(service)'.")
         }
         guard group == options.groupID else {
-            return .error(404, "NotFound_Group", "Group with id '\(group)' does not exist.")
+            return .fivetranError(404, "NotFound_Group", "Group with id '\(group)' does not exist.")
         }
         let config = body["config"] as? [String: Any] ?? [:]
         var names: [String: String] = [:]
         for key in format.requiredKeys {
             guard let value = config[key] as? String, !value.isEmpty else {
-                return .error(400, "InvalidInput", "Missing required field 'config.\(key)' (service '\(service)' uses the \(format.rawValue) schema format).")
+                return .fivetranError(400, "InvalidInput", "Missing required field 'config.\(key)' (service '\(service)' uses the \(format.rawValue) schema format).")
             }
             names[key] = value
         }
         var cardConfig: [String: String]?
         if let raw = body["connect_card_config"] {
             guard let object = raw as? [String: Any], let uri = object["redirect_uri"] as? String, Self.isWebURL(uri) else {
-                return .error(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
+                return .fivetranError(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
             }
             cardConfig = ["redirect_uri": uri]
             if object["hide_setup_guide"] as? Bool == true { cardConfig?["hide_setup_guide"] = "true" }
@@ -411,13 +378,13 @@ final class FivetranSandboxCore: Sendable {
             return record
         }
         guard var record = created else {
-            return .error(409, "Conflict", "A connection with schema '\(schema)' already exists in group '\(group)'.")
+            return .fivetranError(409, "Conflict", "A connection with schema '\(schema)' already exists in group '\(group)'.")
         }
         if let cardConfig {
             let token = issueToken(for: record.id, redirectURI: cardConfig["redirect_uri"] ?? "", now: now)
             record.connectCard = (token, cardURI(token: token, config: cardConfig))
         }
-        return .json(201, Envelope(code: "Success", message: legacy ? "Connector has been created" : "Connection has been created", data: record))
+        return .json(201, encoding: Envelope(code: "Success", message: legacy ? "Connector has been created" : "Connection has been created", data: record))
     }
 
     private struct CardData: Encodable {
@@ -426,12 +393,12 @@ final class FivetranSandboxCore: Sendable {
         var connect_card_config: [String: String]
     }
 
-    private func connectCard(_ request: FivetranSandboxRequest, id: String, legacy: Bool, now: Date) -> FivetranSandboxResponse {
+    private func connectCard(_ request: SandboxRequest, id: String, legacy: Bool, now: Date) -> SandboxResponse {
         let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any]
         guard let object = body?["connect_card_config"] as? [String: Any], let uri = object["redirect_uri"] as? String,
             Self.isWebURL(uri)
         else {
-            return .error(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
+            return .fivetranError(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
         }
         guard state.withLock({ $0.connection(id) }) != nil else { return notFound(id) }
         var config = ["redirect_uri": uri]
@@ -441,7 +408,7 @@ final class FivetranSandboxCore: Sendable {
             connector_id: id, connect_card: ["token": token, "uri": cardURI(token: token, config: config)],
             connect_card_config: config)
         let message = legacy ? "Connector Connect Card has been created" : "Connection Connect Card has been created"
-        return .json(200, Envelope(code: "Success", message: message, data: data))
+        return .json(200, encoding: Envelope(code: "Success", message: message, data: data))
     }
 
     static func isWebURL(_ text: String) -> Bool {
@@ -456,15 +423,10 @@ final class FivetranSandboxCore: Sendable {
             state.counter += 1
             let payload = #"{"cid":"\#(id)","exp":\#(Int(expires.timeIntervalSince1970)),"n":\#(state.counter)}"#
             let random = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            let token = "eyJhbGciOiJIUzI1NiJ9." + Self.base64URL(Data(payload.utf8)) + "." + random
+            let token = "eyJhbGciOiJIUzI1NiJ9." + Base64URL.encode(Data(payload.utf8)) + "." + random
             state.tokens[token] = FivetranCardToken(connectionID: id, redirectURI: redirectURI, expires: expires)
             return token
         }
-    }
-
-    private static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 
     private func cardURI(token: String, config: [String: String]) -> String {
@@ -479,22 +441,22 @@ final class FivetranSandboxCore: Sendable {
 
     // MARK: - Open routes: icons and the Connect Card stand-in
 
-    private func open(_ route: Route, id: String?, _ request: FivetranSandboxRequest, now: Date) -> FivetranSandboxResponse {
+    private func open(_ route: Route, id: String?, _ request: SandboxRequest, now: Date) -> SandboxResponse {
         switch (route.method, route.pattern) {
         case ("GET", "/public/connector-types"):
             return metadataList(request)
         case ("GET", "/icons/{id}"):
             let name = id ?? ""
             guard name.hasSuffix(".svg"), let svg = catalog.iconSVG(for: String(name.dropLast(4))) else {
-                return .error(404, "NotFound", "No icon '\(name)'.")
+                return .fivetranError(404, "NotFound", "No icon '\(name)'.")
             }
-            return FivetranSandboxResponse(
+            return SandboxResponse(
                 status: 200, headers: ["Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"],
                 body: Data(svg.utf8))
         case ("GET", "/connect-card/setup"):
-            return cardPage(request.query, now: now)
+            return cardPage(Self.fields(request.queryItems), now: now)
         default:
-            return cardSubmit(Self.formFields(request.body), now: now)
+            return cardSubmit(Self.fields(SandboxRequest.formItems(String(decoding: request.body, as: UTF8.self))), now: now)
         }
     }
 
@@ -507,7 +469,7 @@ final class FivetranSandboxCore: Sendable {
         }
     }
 
-    private func cardPage(_ query: [String: String], now: Date) -> FivetranSandboxResponse {
+    private func cardPage(_ query: [String: String], now: Date) -> SandboxResponse {
         guard let (entry, record) = validToken(query["auth"], now: now) else { return FivetranConnectCardPage.invalid() }
         let redirect = query["redirect_uri"].flatMap { $0.isEmpty ? nil : $0 } ?? entry.redirectURI
         let name = catalog.byID[record.service]?.name ?? record.service
@@ -516,7 +478,7 @@ final class FivetranSandboxCore: Sendable {
             redirectURI: redirect, icon: "\(baseURL)/icons/\(record.service).svg")
     }
 
-    private func cardSubmit(_ form: [String: String], now: Date) -> FivetranSandboxResponse {
+    private func cardSubmit(_ form: [String: String], now: Date) -> SandboxResponse {
         guard let (entry, record) = validToken(form["auth"], now: now) else { return FivetranConnectCardPage.invalid() }
         state.withLock { state in
             state.update(record.id) { record in
@@ -532,48 +494,41 @@ final class FivetranSandboxCore: Sendable {
             return FivetranConnectCardPage.done(connectorName: catalog.byID[record.service]?.name ?? record.service)
         }
         let location = redirect + (redirect.contains("?") ? "&" : "?") + "id=" + Self.queryEncode(record.id)
-        return FivetranSandboxResponse(status: 302, headers: ["Location": location, "Content-Type": "text/plain"], body: Data())
+        return SandboxResponse(status: 302, headers: ["Location": location, "Content-Type": "text/plain"])
     }
 
-    static func formFields(_ body: Data) -> [String: String] {
-        let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "+", with: " ")
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
-            if fields[name] == nil { fields[name] = value }
-        }
-        return fields
+    /// Name to value, the first of a repeated name winning (as Fivetran reads its parameters).
+    static func fields(_ items: [(name: String, value: String)]) -> [String: String] {
+        Dictionary(items.map { ($0.name, $0.value) }) { first, _ in first }
     }
 
     // MARK: - /_sandbox/ hooks
 
-    private func admin(_ route: Route, _ request: FivetranSandboxRequest) -> FivetranSandboxResponse {
+    private func admin(_ route: Route, _ request: SandboxRequest) -> SandboxResponse {
         let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] ?? [:]
         switch route.pattern {
         case "/_sandbox/faults":
             guard let status = body["status"] as? Int, (400...599).contains(status) else {
-                return .error(400, "InvalidInput", #"Send {"status":429|500|503,"count":N,"retry_after":S}."#)
+                return .fivetranError(400, "InvalidInput", #"Send {"status":429|500|503,"count":N,"retry_after":S}."#)
             }
             let count = body["count"] as? Int ?? 1
             injectFaults(status: status, count: max(1, count), retryAfter: body["retry_after"] as? Int ?? 1)
-            return .json(200, ["queued": max(1, count)])
+            return .json(200, encoding: ["queued": max(1, count)])
         case "/_sandbox/latency":
-            guard let ms = body["ms"] as? Int, ms >= 0 else { return .error(400, "InvalidInput", #"Send {"ms":N}."#) }
+            guard let ms = body["ms"] as? Int, ms >= 0 else { return .fivetranError(400, "InvalidInput", #"Send {"ms":N}."#) }
             setLatency(.milliseconds(ms))
-            return .json(200, ["ms": ms])
+            return .json(200, encoding: ["ms": ms])
         case "/_sandbox/stats":
-            return .json(200, stats())
+            return .json(200, encoding: stats())
         case "/_sandbox/time":
             guard let seconds = body["advance_seconds"] as? Double else {
-                return .error(400, "InvalidInput", #"Send {"advance_seconds":N}."#)
+                return .fivetranError(400, "InvalidInput", #"Send {"advance_seconds":N}."#)
             }
             advanceClock(by: seconds)
-            return .json(200, ["advanced_seconds": seconds])
+            return .json(200, encoding: ["advanced_seconds": seconds])
         default:
             reset()
-            return .json(200, ["reset": true])
+            return .json(200, encoding: ["reset": true])
         }
     }
 }

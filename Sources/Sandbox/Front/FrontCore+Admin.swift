@@ -12,12 +12,12 @@ extension FrontCore {
 
     private static let changeTypes: [FrontEventType] = [.assign, .unassign, .tag, .untag, .archive, .reopen]
 
-    func handleAdmin(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
+    func handleAdmin(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
         let route = request.method + " " + (request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path)
         var body = Body(dict: [:])
         if !request.body.isEmpty {
             guard let object = try? JSONSerialization.jsonObject(with: request.body), let dict = object as? [String: Any] else {
-                return .badRequest("Body must be a JSON object")
+                return .frontBadRequest("Body must be a JSON object")
             }
             body = Body(dict: dict)
         }
@@ -45,7 +45,7 @@ extension FrontCore {
             var fixed: FrontEventType?
             if requested != "random" {
                 guard let t = FrontEventType(rawValue: requested), Self.changeTypes.contains(t) else {
-                    return .badRequest("change must be one of assign, unassign, tag, untag, archive, reopen, random")
+                    return .frontBadRequest("change must be one of assign, unassign, tag, untag, archive, reopen, random")
                 }
                 fixed = t
             }
@@ -63,7 +63,7 @@ extension FrontCore {
 
         case "POST /_sandbox/messages":
             let type = FrontEventType(rawValue: body.string("type") ?? "inbound") ?? .inbound
-            guard type.addsActivity else { return .badRequest("type must be inbound, outbound, out_reply or comment") }
+            guard type.addsActivity else { return .frontBadRequest("type must be inbound, outbound, out_reply or comment") }
             let targets: [Int]
             switch pick(body, kind: .conversation, total: state.world.conversations.count, world: &state.world) {
             case .failure(let e): return e
@@ -105,7 +105,7 @@ extension FrontCore {
             let targets: [Int]
             if let ids = body.strings("ids") {
                 let found = ids.map { FrontKind.tag.index(of: $0, count: state.world.tags.count) }
-                if let missing = zip(ids, found).first(where: { $0.1 == nil })?.0 { return .notFound("Unknown tag ID \(missing)") }
+                if let missing = zip(ids, found).first(where: { $0.1 == nil })?.0 { return .frontNotFound("Unknown tag ID \(missing)") }
                 targets = found.compactMap { $0 }
             } else {
                 let n = body.int("count") ?? 1
@@ -121,7 +121,7 @@ extension FrontCore {
 
         case "POST /_sandbox/faults":
             let status = body.int("status"), latency = body.int("latency_ms")
-            var headers: [(String, String)]?
+            var headers: SandboxHeaders?
             if let raw = body.dict["headers"] {
                 switch Self.headerOverrides(raw) {
                 case .failure(let e): return e
@@ -131,14 +131,14 @@ extension FrontCore {
             var corruption: FrontTimestampCorruption?
             if let raw = body.dict["corrupt_timestamps"] {
                 guard let text = raw as? String, let c = FrontTimestampCorruption(rawValue: text) else {
-                    return .badRequest("corrupt_timestamps must be one of \(FrontTimestampCorruption.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return .frontBadRequest("corrupt_timestamps must be one of \(FrontTimestampCorruption.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 corruption = c
             }
             guard status != nil || latency != nil || headers != nil || corruption != nil else {
-                return .badRequest("Give status (429, 500, 503…), latency_ms, headers and/or corrupt_timestamps")
+                return .frontBadRequest("Give status (429, 500, 503…), latency_ms, headers and/or corrupt_timestamps")
             }
-            if let status, !(400...599).contains(status) { return .badRequest("status must be 4xx or 5xx") }
+            if let status, !(400...599).contains(status) { return .frontBadRequest("status must be 4xx or 5xx") }
             let prefix = body.string("route_prefix")
             let count = body.int("count")
             if status != nil {
@@ -164,7 +164,7 @@ extension FrontCore {
 
         default:
             _ = base
-            return .notFound("Unknown sandbox route \(route); GET /_sandbox lists them")
+            return .frontNotFound("Unknown sandbox route \(route); GET /_sandbox lists them")
         }
     }
 
@@ -183,11 +183,11 @@ extension FrontCore {
         "DELETE /_sandbox/faults",
     ]
 
-    private func pick(_ body: Body, kind: FrontKind, total: Int, world: inout FrontWorld) -> Result<[Int], FrontResponse> {
+    private func pick(_ body: Body, kind: FrontKind, total: Int, world: inout FrontWorld) -> Result<[Int], SandboxResponse> {
         if let ids = body.strings("ids") {
             var out: [Int] = []
             for id in ids {
-                guard let i = kind.index(of: id, count: total) else { return .failure(.notFound("Unknown ID \(id)")) }
+                guard let i = kind.index(of: id, count: total) else { return .failure(.frontNotFound("Unknown ID \(id)")) }
                 out.append(i)
             }
             return .success(out)
@@ -226,22 +226,22 @@ extension FrontCore {
 
     /// `{"name": "value", …}` with HTTP token names and values without line breaks (numbers are
     /// taken as their text), in name order so the fault list reads the same every time.
-    private static func headerOverrides(_ raw: Any) -> Result<[(String, String)], FrontResponse> {
-        guard let dict = raw as? [String: Any] else { return .failure(.badRequest("headers must be an object of header name to value")) }
+    private static func headerOverrides(_ raw: Any) -> Result<SandboxHeaders, SandboxResponse> {
+        guard let dict = raw as? [String: Any] else { return .failure(.frontBadRequest("headers must be an object of header name to value")) }
         let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        var out: [(String, String)] = []
+        var out: SandboxHeaders = [:]
         for (name, value) in dict.sorted(by: { $0.key < $1.key }) {
             guard !name.isEmpty, name.allSatisfy(tokenCharacters.contains) else {
-                return .failure(.badRequest("Header name \(name) is not an HTTP token"))
+                return .failure(.frontBadRequest("Header name \(name) is not an HTTP token"))
             }
             let text: String
             if let s = value as? String { text = s } else if let n = value as? NSNumber { text = n.stringValue } else {
-                return .failure(.badRequest("Header \(name) must have a string value"))
+                return .failure(.frontBadRequest("Header \(name) must have a string value"))
             }
             guard !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
-                return .failure(.badRequest("Header \(name) must not contain control characters"))
+                return .failure(.frontBadRequest("Header \(name) must not contain control characters"))
             }
-            out.append((name.lowercased(), text))
+            out[name.lowercased()] = text
         }
         return .success(out)
     }

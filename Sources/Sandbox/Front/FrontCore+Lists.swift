@@ -4,7 +4,7 @@ import Foundation
 extension FrontCore {
     private enum Outcome {
         case page(items: [FrontJSON], next: FrontPagePosition?, total: Int?)
-        case failure(FrontResponse)
+        case failure(SandboxResponse)
     }
 
     /// Takes up to `n` matching indices, then says whether at least one more match follows.
@@ -53,22 +53,22 @@ extension FrontCore {
     }
 
     /// Parses the first page's params (later pages take them from the stored cursor).
-    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<FrontListQuery, FrontResponse> {
+    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<FrontListQuery, SandboxResponse> {
         var q = FrontListQuery()
         let sortBy = items.last(where: { $0.name == "sort_by" })?.value
-        func time(_ name: String) -> Result<Double?, FrontResponse> {
+        func time(_ name: String) -> Result<Double?, SandboxResponse> {
             guard let text = items.last(where: { $0.name == name })?.value else { return .success(nil) }
-            guard let ms = FrontTime.parseSeconds(text) else { return .failure(.badRequest("\(name) must be a UNIX timestamp in seconds")) }
+            guard let ms = FrontTime.parseSeconds(text) else { return .failure(.frontBadRequest("\(name) must be a UNIX timestamp in seconds")) }
             return .success(ms)
         }
-        func order(_ defaultAscending: Bool) -> FrontResponse? {
-            guard let asc = Self.parseOrder(items, default: defaultAscending) else { return .badRequest("sort_order must be asc or desc") }
+        func order(_ defaultAscending: Bool) -> SandboxResponse? {
+            guard let asc = Self.parseOrder(items, default: defaultAscending) else { return .frontBadRequest("sort_order must be asc or desc") }
             q.ascending = asc
             return nil
         }
         switch route {
         case "events":
-            if let sortBy, sortBy != "created_at" { return .failure(.badRequest("sort_by must be created_at")) }
+            if let sortBy, sortBy != "created_at" { return .failure(.frontBadRequest("sort_by must be created_at")) }
             if let e = order(false) { return .failure(e) }
             switch (time("q[after]"), time("q[before]")) {
             case (.failure(let e), _), (_, .failure(let e)): return .failure(e)
@@ -77,7 +77,7 @@ extension FrontCore {
             q.types = Self.values(items, "q[types]")
             q.inboxes = Self.values(items, "q[inboxes]")
         case "contacts":
-            if let sortBy, sortBy != "updated_at", sortBy != "created_at" { return .failure(.badRequest("sort_by must be updated_at or created_at")) }
+            if let sortBy, sortBy != "updated_at", sortBy != "created_at" { return .failure(.frontBadRequest("sort_by must be updated_at or created_at")) }
             q.sortByUpdated = sortBy != "created_at"
             if let e = order(false) { return .failure(e) }
             switch (time("q[updated_after]"), time("q[updated_before]")) {
@@ -85,11 +85,11 @@ extension FrontCore {
             case (.success(let a), .success(let b)): q.afterMs = a; q.beforeMs = b
             }
         case "conversations":
-            if let sortBy, sortBy != "date" { return .failure(.badRequest("sort_by must be date")) }
+            if let sortBy, sortBy != "date" { return .failure(.frontBadRequest("sort_by must be date")) }
             if let e = order(false) { return .failure(e) }
             q.statuses = Self.values(items, "q[statuses]")
             let known = Set(["assigned", "unassigned", "archived", "trashed", "deleted"])
-            if let bad = q.statuses.first(where: { !known.contains($0) }) { return .failure(.badRequest("Unknown status \(bad)")) }
+            if let bad = q.statuses.first(where: { !known.contains($0) }) { return .failure(.frontBadRequest("Unknown status \(bad)")) }
         case "conversations/search":
             let text = segments.count > 2 ? segments[2] : ""
             for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
@@ -98,7 +98,7 @@ extension FrontCore {
                 let value = String(parts[1])
                 switch parts[0].lowercased() {
                 case "after", "before":
-                    guard let ms = FrontTime.parseSeconds(value) else { return .failure(.badRequest("Invalid search filter \(token)")) }
+                    guard let ms = FrontTime.parseSeconds(value) else { return .failure(.frontBadRequest("Invalid search filter \(token)")) }
                     if parts[0].lowercased() == "after" { q.afterMs = ms } else { q.beforeMs = ms }
                 case "is": q.searchIs.insert(value.lowercased())
                 case "tag": q.searchTags.insert(value)
@@ -107,10 +107,10 @@ extension FrontCore {
                 }
             }
         case "tags":
-            if let sortBy, sortBy != "id" { return .failure(.badRequest("sort_by must be id")) }
+            if let sortBy, sortBy != "id" { return .failure(.frontBadRequest("sort_by must be id")) }
             if let e = order(true) { return .failure(e) }
         case "accounts":
-            if let sortBy, sortBy != "created_at", sortBy != "updated_at" { return .failure(.badRequest("sort_by must be created_at or updated_at")) }
+            if let sortBy, sortBy != "created_at", sortBy != "updated_at" { return .failure(.frontBadRequest("sort_by must be created_at or updated_at")) }
             if let e = order(true) { return .failure(e) }
         default:
             q.ascending = true
@@ -118,21 +118,21 @@ extension FrontCore {
         return .success(q)
     }
 
-    func list(route: RouteInfo, segments: [String], request: FrontRequest, state: inout FrontState) -> FrontResponse {
+    func list(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse {
         let items = request.queryItems
         let resource = route.resource
         let maxLimit = resource == "events" ? 15 : 100
         let defaultLimit = resource == "events" ? 15 : 50
         var requested: Int?
         for item in items where item.name == "limit" {
-            guard let n = Int(item.value.trimmingCharacters(in: .whitespaces)) else { return .badRequest("limit must be an integer") }
+            guard let n = Int(item.value.trimmingCharacters(in: .whitespaces)) else { return .frontBadRequest("limit must be an integer") }
             requested = requested ?? n
         }
         let clamp = { (n: Int) in min(max(1, n), maxLimit) }
         let query: FrontListQuery, limit: Int, page: Int, position: FrontPagePosition?
         if let token = items.last(where: { $0.name == "page_token" })?.value, !token.isEmpty {
             guard let cursor = state.cursors[token], cursor.route == route.name else {
-                return .badRequest("Invalid page_token \(token)")
+                return .frontBadRequest("Invalid page_token \(token)")
             }
             (query, page, position) = (cursor.query, cursor.page, cursor.position)
             limit = requested.map(clamp) ?? cursor.limit
@@ -156,7 +156,7 @@ extension FrontCore {
         }
         guard case .page(let results, let nextPosition, let total) = outcome else {
             if case .failure(let e) = outcome { return e }
-            return .badRequest("Bad request")
+            return .frontBadRequest("Bad request")
         }
         var next: FrontJSON = .null
         if let nextPosition {
@@ -194,7 +194,7 @@ extension FrontCore {
         case "tags":
             (count, render) = (w.tags.count, { w.tagJSON($0, base: base) })
             ok = { w.tags[$0].deletedAt == nil }
-        default: return .failure(.notFound("Unknown route /\(resource)"))
+        default: return .failure(.frontNotFound("Unknown route /\(resource)"))
         }
         var after: Int?
         if case .afterIndex(let i) = position { after = i }

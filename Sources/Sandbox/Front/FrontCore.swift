@@ -46,7 +46,7 @@ struct FrontFault {
     var remaining: Int?
     var routePrefix: String?
     /// Set on the response, replacing any header of the same name (names compared case-insensitively).
-    var headers: [(String, String)]? = nil
+    var headers: SandboxHeaders? = nil
     var corruptTimestamps: FrontTimestampCorruption? = nil
 
     func matches(_ path: String) -> Bool { routePrefix.map { path.hasPrefix($0) } ?? true }
@@ -76,16 +76,6 @@ enum FrontTimestampCorruption: String, CaseIterable, Sendable {
         case .overflow: "1e400"
         case .negative: "-1"
         case .huge: "9223372036854775807"
-        }
-    }
-}
-
-extension FrontResponse {
-    /// Sets each header, replacing those of the same name.
-    mutating func override(_ replacements: [(String, String)]) {
-        for (name, value) in replacements {
-            headers.removeAll { $0.0.lowercased() == name.lowercased() }
-            headers.append((name.lowercased(), value))
         }
     }
 }
@@ -121,7 +111,7 @@ final class FrontCore: Sendable {
 
     func setBase(_ base: String) { state.withLock { $0.base = base } }
 
-    func handle(_ request: FrontRequest, now: Double = Date().timeIntervalSince1970) -> FrontResponse {
+    func handle(_ request: SandboxRequest, now: Double = Date().timeIntervalSince1970) -> SandboxResponse {
         if request.path == "/_sandbox" || request.path.hasPrefix("/_sandbox/") {
             return state.withLock { handleAdmin(request, state: &$0, now: now) }
         }
@@ -158,9 +148,9 @@ final class FrontCore: Sendable {
         }
     }
 
-    private func rateHeaders(_ d: FrontRateLimiter.Decision, limit: Int) -> [(String, String)] {
-        [("x-ratelimit-limit", String(limit)), ("x-ratelimit-remaining", String(d.remaining)),
-         ("x-ratelimit-reset", Self.secondsString(d.reset))]
+    private func rateHeaders(_ d: FrontRateLimiter.Decision, limit: Int) -> SandboxHeaders {
+        ["x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(d.remaining),
+         "x-ratelimit-reset": Self.secondsString(d.reset)]
     }
 
     static func secondsString(_ s: Double) -> String {
@@ -168,17 +158,18 @@ final class FrontCore: Sendable {
         return FrontTime.seconds(ms)
     }
 
-    private func tooMany(_ wait: Double, what: String, headers: [(String, String)]) -> FrontResponse {
+    private func tooMany(_ wait: Double, what: String, headers: SandboxHeaders) -> SandboxResponse {
         let ms = max(1, Int((wait * 1000).rounded(.up)))
-        let retry = max(1, Int(wait.rounded(.up)))
-        return .error(429, "Too many requests", "Rate limit exceeded\(what). Please retry in \(ms) milliseconds.",
-                      headers: headers + [("retry-after", String(retry))])
+        var headers = headers
+        headers["retry-after"] = String(max(1, Int(wait.rounded(.up))))
+        return .frontError(
+            429, "Too many requests", "Rate limit exceeded\(what). Please retry in \(ms) milliseconds.", headers: headers)
     }
 
-    private func handleAPI(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
+    private func handleAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
         var response = dispatchAPI(request, state: &state, now: now)
         if let i = state.faults.firstIndex(where: { $0.isHeaderOnly && $0.isLive && $0.matches(request.path) }) {
-            response.override(state.faults[i].headers ?? [])
+            response.headers.append(contentsOf: state.faults[i].headers ?? [:])
             state.stats["headers injected", default: 0] += 1
             consume(&state.faults, i)
         }
@@ -186,20 +177,20 @@ final class FrontCore: Sendable {
         return response
     }
 
-    private func dispatchAPI(_ request: FrontRequest, state: inout FrontState, now: Double) -> FrontResponse {
+    private func dispatchAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
         let limit = state.limiter.limit
         state.stats["total", default: 0] += 1
         let segments = request.segments
         guard let route = route(for: segments) else {
             state.stats["unknown", default: 0] += 1
-            var r = FrontResponse.notFound("Unknown route \(request.method) \(request.path)")
-            r.headers += rateHeaders(state.limiter.peek(now: now), limit: limit)
+            var r = SandboxResponse.frontNotFound("Unknown route \(request.method) \(request.path)")
+            r.headers.append(contentsOf: rateHeaders(state.limiter.peek(now: now), limit: limit))
             return r
         }
         state.stats[route.name, default: 0] += 1
 
         // Auth
-        let token: String? = request.authorization.flatMap { header in
+        let token: String? = request.header("authorization").flatMap { header in
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
             return parts[1].trimmingCharacters(in: .whitespaces)
@@ -207,35 +198,35 @@ final class FrontCore: Sendable {
         let peek = { (s: inout FrontState) in self.rateHeaders(s.limiter.peek(now: now), limit: limit) }
         guard let token, options.tokens.contains(token) || options.scopedTokens[token] != nil else {
             let message = token == nil ? "Missing bearer token in Authorization header" : "JSON Web Token error"
-            return .error(401, "Unauthenticated", message, headers: peek(&state))
+            return .frontError(401, "Unauthenticated", message, headers: peek(&state))
         }
         if let scopes = options.scopedTokens[token], !options.tokens.contains(token), let needed = route.scope, !scopes.contains(needed) {
-            return .error(403, "Forbidden", "Your API token is missing the required scope \(needed)", headers: peek(&state))
+            return .frontError(403, "Forbidden", "Your API token is missing the required scope \(needed)", headers: peek(&state))
         }
         guard request.method == "GET" else {
-            return .error(405, "Method not allowed", "\(request.method) is not supported by the Front sandbox on \(request.path)", headers: peek(&state))
+            return .frontError(405, "Method not allowed", "\(request.method) is not supported by the Front sandbox on \(request.path)", headers: peek(&state))
         }
 
         // Injected faults
-        var delay = 0.0
+        var delay = Duration.zero
         if let i = state.faults.firstIndex(where: { $0.latencyMs != nil && $0.matches(request.path) && ($0.remaining ?? 1) > 0 }) {
-            delay = Double(state.faults[i].latencyMs ?? 0) / 1000
+            delay = .milliseconds(state.faults[i].latencyMs ?? 0)
             consume(&state.faults, i)
         }
         if let i = state.faults.firstIndex(where: { $0.status != nil && $0.matches(request.path) && ($0.remaining ?? 1) > 0 }) {
             let fault = state.faults[i]
             consume(&state.faults, i)
-            var r: FrontResponse
+            var r: SandboxResponse
             switch fault.status ?? 500 {
             case 429:
                 state.stats["429 injected", default: 0] += 1
                 let wait = Double(fault.retryAfter ?? 1)
                 r = tooMany(wait, what: "", headers: peek(&state))
-            case 503: r = .error(503, "Service unavailable", "The Front sandbox is pretending to be unavailable", headers: peek(&state))
-            case let s: r = .error(s, s >= 500 ? "Internal server error" : "Error", "Injected fault \(s)", headers: peek(&state))
+            case 503: r = .frontError(503, "Service unavailable", "The Front sandbox is pretending to be unavailable", headers: peek(&state))
+            case let s: r = .frontError(s, s >= 500 ? "Internal server error" : "Error", "Injected fault \(s)", headers: peek(&state))
             }
             if let headers = fault.headers {
-                r.override(headers)
+                r.headers.append(contentsOf: headers)
                 state.stats["headers injected", default: 0] += 1
             }
             r.delay = delay
@@ -253,13 +244,15 @@ final class FrontCore: Sendable {
             case .search: what = " for search route"
             default: what = ""
             }
-            var r = tooMany(decision.wait, what: what, headers: headers + (decision.kind == .burst ? [("x-front-tier", "tier-2")] : []))
+            var refusal = headers
+            if decision.kind == .burst { refusal["x-front-tier"] = "tier-2" }
+            var r = tooMany(decision.wait, what: what, headers: refusal)
             r.delay = delay
             return r
         }
 
         var r = serve(route: route, segments: segments, request: request, state: &state)
-        r.headers += headers
+        r.headers.append(contentsOf: headers)
         r.delay = delay
         return r
     }
@@ -269,7 +262,7 @@ final class FrontCore: Sendable {
         if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
     }
 
-    private func serve(route: RouteInfo, segments: [String], request: FrontRequest, state: inout FrontState) -> FrontResponse {
+    private func serve(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse {
         let base = state.base
         let w = state.world
         if segments == ["me"] {
@@ -281,10 +274,10 @@ final class FrontCore: Sendable {
         return list(route: route, segments: segments, request: request, state: &state)
     }
 
-    private func single(kind: String, id: String, state: FrontState) -> FrontResponse {
+    private func single(kind: String, id: String, state: FrontState) -> SandboxResponse {
         let w = state.world, base = state.base
-        func find(_ k: FrontKind, _ count: Int, _ render: (Int) -> FrontJSON, name: String) -> FrontResponse {
-            guard let i = k.index(of: id, count: count) else { return .notFound("Unknown \(name) ID \(id)") }
+        func find(_ k: FrontKind, _ count: Int, _ render: (Int) -> FrontJSON, name: String) -> SandboxResponse {
+            guard let i = k.index(of: id, count: count) else { return .frontNotFound("Unknown \(name) ID \(id)") }
             return .json(200, render(i))
         }
         switch kind {
@@ -297,9 +290,9 @@ final class FrontCore: Sendable {
         case "events": return find(.event, w.events.count, { w.eventJSON($0, base: base) }, name: "event")
         case "conversations": return find(.conversation, w.conversations.count, { w.conversationJSON($0, base: base) }, name: "conversation")
         case "tags":
-            guard let i = FrontKind.tag.index(of: id, count: w.tags.count), w.tags[i].deletedAt == nil else { return .notFound("Unknown tag ID \(id)") }
+            guard let i = FrontKind.tag.index(of: id, count: w.tags.count), w.tags[i].deletedAt == nil else { return .frontNotFound("Unknown tag ID \(id)") }
             return .json(200, w.tagJSON(i, base: base))
-        default: return .notFound("Unknown resource \(kind)")
+        default: return .frontNotFound("Unknown resource \(kind)")
         }
     }
 

@@ -1,7 +1,5 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
-import Synchronization
+import Logging
 
 /// A stand-in for Front's Core API (api2.frontapp.com) on loopback, so the demo, the tests and
 /// the benchmark can run captures without a Front account: seeded, deterministic data held in
@@ -49,15 +47,17 @@ public final class FrontSandbox: Sendable {
 
     public let options: Options
     let core: FrontCore
-    private let running = Mutex<(server: HTTPServer, task: Task<Void, any Error>, port: UInt16)?>(nil)
+    private let server: SandboxServer
 
-    public init(options: Options = Options()) {
+    public init(options: Options = Options(), logger: Logger = Logger(label: "switchboard.sandbox.front")) {
         self.options = options
-        self.core = FrontCore(options: options)
+        let core = FrontCore(options: options)
+        self.core = core
+        self.server = SandboxServer(api: "Front", handlerTimeout: 60, logger: logger) { core.handle($0) }
     }
 
     /// The bound port once started.
-    public var port: UInt16? { running.withLock { $0?.port } }
+    public var port: UInt16? { server.port }
 
     /// `http://127.0.0.1:<port>`: give it to the Front client as its base URL.
     public var baseURL: URL? { port.flatMap { URL(string: "http://127.0.0.1:\($0)") } }
@@ -65,44 +65,17 @@ public final class FrontSandbox: Sendable {
     /// Binds 127.0.0.1:`port` (0 picks a free port) and serves until `stop()`; returns the bound port.
     @discardableResult
     public func start(port: UInt16 = 0) async throws -> UInt16 {
-        if let existing = self.port { return existing }
-        let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
-        let server = HTTPServer(address: address, timeout: 60, logger: .disabled, handler: FrontHTTPHandler(core: core))
-        let failure = Mutex<(any Error)?>(nil)
-        let task = Task {
-            do { try await server.run() } catch {
-                failure.withLock { $0 = error }
-                throw error
-            }
-        }
-        // Poll rather than `waitUntilListening`, which would sit out its timeout if binding failed.
-        var waited = 0
-        while await !server.isListening {
-            if let error = failure.withLock({ $0 }) { throw error }
-            waited += 1
-            guard waited < 1000 else {
-                task.cancel()
-                throw SocketError.disconnected
-            }
-            try await Task.sleep(nanoseconds: 10_000_000)
-        }
-        guard case .ip4(_, let bound)? = await server.listeningAddress else {
-            await server.stop()
-            task.cancel()
-            throw SocketError.unsupportedAddress
-        }
+        let bound = try await server.start(port: port)
         core.setBase("http://127.0.0.1:\(bound)")
-        running.withLock { $0 = (server, task, bound) }
         return bound
     }
 
-    /// Starts (if needed) and serves until `stop()` or until the calling task is cancelled: the
-    /// shape a `sandbox` subcommand wants.
+    /// Starts (if needed) and serves until `stop()` or until the calling task is cancelled, for a
+    /// caller that has nothing else to do meanwhile.
     public func run(port: UInt16 = 0) async throws {
         try await start(port: port)
-        guard let task = running.withLock({ $0?.task }) else { return }
         await withTaskCancellationHandler {
-            _ = try? await task.value
+            await server.waitUntilStopped()
         } onCancel: {
             Task { await self.stop() }
         }
@@ -116,46 +89,5 @@ public final class FrontSandbox: Sendable {
     public func resetStats() { core.state.withLock { $0.stats = ["total": 0, "429": 0] } }
 
     /// Closes the socket and waits for open connections to finish.
-    public func stop() async {
-        guard let current = running.withLock({ state -> (server: HTTPServer, task: Task<Void, any Error>, port: UInt16)? in
-            defer { state = nil }
-            return state
-        }) else { return }
-        await current.server.stop(timeout: 1)
-        current.task.cancel()
-    }
-}
-
-/// FlyingFox at the edge: turns its request into `FrontRequest` and back.
-private struct FrontHTTPHandler: HTTPHandler {
-    let core: FrontCore
-
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let body = request.method == .GET ? Data() : try await request.bodyData
-        let plain = FrontRequest(
-            method: request.method.rawValue, path: request.target.path(percentEncoded: true),
-            query: request.target.query(percentEncoded: true),
-            authorization: request.headers[HTTPHeader("Authorization")], body: body)
-        let response = core.handle(plain)
-        if response.delay > 0 { try? await Task.sleep(nanoseconds: UInt64(response.delay * 1_000_000_000)) }
-        var headers = HTTPHeaders()
-        for (name, value) in response.headers { headers.addValue(value, for: HTTPHeader(name)) }
-        return HTTPResponse(statusCode: HTTPStatusCode(response.status, phrase: Self.phrase(response.status)), headers: headers, body: Data(response.body))
-    }
-
-    static func phrase(_ status: Int) -> String {
-        switch status {
-        case 200: "OK"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        default: "Status"
-        }
-    }
+    public func stop() async { await server.stop() }
 }

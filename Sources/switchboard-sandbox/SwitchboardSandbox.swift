@@ -1,13 +1,16 @@
 import ArgumentParser
-import Dispatch
 import Foundation
+import Logging
 import Sandbox
+import ServiceLifecycle
 
-/// `switchboard sandbox`: the local stand-ins of the Fivetran and Front APIs, for the demo, the
-/// tests and the benchmarks. Runs until SIGTERM or SIGINT.
-struct SandboxCommand: AsyncParsableCommand {
+/// `switchboard-sandbox`: the local stand-ins of the Fivetran and Front APIs, for the demo, the
+/// tests and the benchmarks. Its own program so that the product binary carries neither the
+/// stand-ins nor their HTTP server. Runs until SIGTERM or SIGINT.
+@main
+struct SwitchboardSandbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sandbox",
+        commandName: "switchboard-sandbox",
         abstract: "Run local stand-ins of the Fivetran and Front APIs (seeded, rate-limited, scriptable).",
         discussion: """
             Both listen on 127.0.0.1. With --env-file, writes the variables that point the app at them \
@@ -58,6 +61,7 @@ struct SandboxCommand: AsyncParsableCommand {
         let fivetranURL = try await fivetran.start()
         let frontPortBound = try await front.start(port: frontPort)
         let frontURL = "http://127.0.0.1:\(frontPortBound)"
+        // Written only once both answer: scripts wait for this file, then point the app at it.
         if let envFile {
             let options = fivetran.options
             let text = """
@@ -76,37 +80,27 @@ struct SandboxCommand: AsyncParsableCommand {
                 atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
             else { throw ValidationError("cannot write --env-file \(envFile): is its folder writable?") }
         }
-        print("sandbox: Fivetran at \(fivetranURL.absoluteString), Front at \(frontURL)")
-        await waitForStopSignal()
-        await fivetran.stop()
-        await front.stop()
+        // Straight to the file descriptor: under scripts/run stdout is a log file, where `print`
+        // would hold the line in its buffer until exit.
+        FileHandle.standardOutput.write(
+            Data("sandbox: Fivetran at \(fivetranURL.absoluteString), Front at \(frontURL)\n".utf8))
+        // Until SIGTERM or SIGINT: the service group owns the signals, as in `switchboard`.
+        let stopper = StandIns(stop: {
+            await fivetran.stop()
+            await front.stop()
+        })
+        try await ServiceGroup(services: [stopper], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "switchboard-sandbox"))
+            .run()
     }
 }
 
-/// Suspends until SIGTERM or SIGINT arrives.
-func waitForStopSignal() async {
-    let sources = [SIGTERM, SIGINT].map { number in
-        signal(number, SIG_IGN)
-        return DispatchSource.makeSignalSource(signal: number, queue: .global())
-    }
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = OnceFlag()
-        for source in sources {
-            source.setEventHandler { if once.claim() { continuation.resume() } }
-            source.resume()
-        }
-    }
-    sources.forEach { $0.cancel() }
-}
+/// The running stand-ins as a service: it waits for the group's shutdown, then closes both
+/// servers' sockets (the default action of the signal would end the process before that).
+struct StandIns: Service {
+    let stop: @Sendable () async -> Void
 
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var claimed = false
-    func claim() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if claimed { return false }
-        claimed = true
-        return true
+    func run() async throws {
+        try? await gracefulShutdown()
+        await stop()
     }
 }
