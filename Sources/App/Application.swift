@@ -51,6 +51,7 @@ public struct Application: Sendable {
         let body: FastCGIResponse.Body =
             switch response.body {
             case .bytes(let bytes): .bytes(bytes)
+            case .parts(let parts): .parts(parts)
             case .stream(let produce): .stream(produce)
             }
         return FastCGIResponse(status: response.status, headers: response.headers, body: body)

@@ -119,19 +119,14 @@ public struct Site: Sendable {
 
     /// The layout around `content` rendered ahead of time: the layout is rendered for this
     /// visitor with a marker where the content goes (once per title, section and user: it holds
-    /// no token), and the bytes are spliced together.
+    /// no token), and the kept bytes are sent between its two halves.
     func page(title: String, section: Section, content: [UInt8], request: Request) throws -> Response {
         let frame = try frames.frame(for: "\(title)|\(section)|\(request.remoteUser ?? "")") {
             let layout = LayoutModel(
                 title: title, section: section, configuration: configuration, request: request, body: LayoutFrames.marker)
             return Array(try templates.render("layout", layout).utf8)
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(frame.head.count + content.count + frame.tail.count)
-        bytes.append(contentsOf: frame.head)
-        bytes.append(contentsOf: content)
-        bytes.append(contentsOf: frame.tail)
-        return .html(bytes: bytes)
+        return .html(body: .parts([frame.head, content, frame.tail]))
     }
 
     /// The error page: HTML through the layout, or JSON for scripts and the sample's client.

@@ -16,6 +16,8 @@ public struct FastCGIRequest: Sendable {
 public struct FastCGIResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
+        /// Written one after another, as if concatenated.
+        case parts([[UInt8]])
         /// Produces the body in chunks; `write` answers false once the client has gone.
         case stream(@Sendable (_ write: ([UInt8]) -> Bool) -> Void)
     }

@@ -217,6 +217,8 @@ public final class FastCGIServer: Service, Sendable {
         switch response.body {
         case .bytes(let bytes):
             put(bytes, stream)
+        case .parts(let parts):
+            for part in parts { put(part, stream) }
         case .stream(let produce):
             produce { chunk in put(chunk, stream) && FCGX_FFlush(stream) == 0 }
         }

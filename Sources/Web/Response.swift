@@ -4,6 +4,9 @@ import Foundation
 public struct Response: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
+        /// Several byte arrays sent one after another: a kept page's content between its
+        /// visitor's layout, without copying the content into a new array per request.
+        case parts([[UInt8]])
         /// Written chunk by chunk (downloads); `write` answers false once the client has gone.
         case stream(@Sendable (_ write: ([UInt8]) -> Bool) -> Void)
     }
@@ -32,10 +35,14 @@ public struct Response: Sendable {
     }
 
     public static func html(bytes: [UInt8], status: Int = 200) -> Response {
+        html(body: .bytes(bytes), status: status)
+    }
+
+    public static func html(body: Body, status: Int = 200) -> Response {
         Response(
             status: status,
             headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache")],
-            body: .bytes(bytes))
+            body: body)
     }
 
     public static func text(_ text: String, status: Int = 200) -> Response {

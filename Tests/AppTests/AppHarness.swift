@@ -80,6 +80,7 @@ final class AppHarness: Sendable {
         var bytes: [UInt8] = []
         switch response.body {
         case .bytes(let all): bytes = all
+        case .parts(let parts): bytes = parts.flatMap { $0 }
         case .stream(let produce):
             let collected = Collected()
             produce { chunk in
