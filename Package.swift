@@ -78,6 +78,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "FastCGI", "Web", "Jobs", "Model", "Store", "Capture", "Front", "Fivetran", "Transport",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -140,7 +141,11 @@ let package = Package(
             name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AppTests", dependencies: ["App", "FastCGI", "Sandbox", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            name: "AppTests",
+            dependencies: [
+                "App", "FastCGI", "Sandbox", "SwitchboardTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
     ]
