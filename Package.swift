@@ -3,6 +3,7 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -59,7 +60,7 @@ let package = Package(
         .target(
             name: "Front", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings),
-        .target(name: "Capture", dependencies: ["Front", "Store", "Yams"], swiftSettings: swiftSettings),
+        .target(name: "Capture", dependencies: ["Front", "Store", "Transport", "Yams"], swiftSettings: swiftSettings),
         .target(
             name: "Jobs",
             dependencies: [
@@ -71,7 +72,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "Sandbox",
-            dependencies: ["FlyingFox", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FlyingFox", .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings),
         .target(
@@ -84,6 +88,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -91,9 +96,10 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Capture", "Front", "Store", "Jobs",
+                "App", "FastCGI", "Capture", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
         // The stand-ins as their own program, so the product binary carries neither them nor FlyingFox.
@@ -103,6 +109,7 @@ let package = Package(
                 "Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
         // Fuzzing (docs/fuzzing.md): one entry point per edge decoder or remote-data parser, run by
@@ -118,7 +125,9 @@ let package = Package(
         .target(name: "SwitchboardTesting", dependencies: ["Transport"], path: "Tests/SwitchboardTesting", swiftSettings: swiftSettings),
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
-        .testTarget(name: "WebTests", dependencies: ["Web", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WebTests", dependencies: ["Web", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -127,13 +136,11 @@ let package = Package(
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "Model", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StoreTests", dependencies: ["Store", "Model", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobsTests",
-            dependencies: ["Jobs", "Store", "Capture", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            name: "JobsTests", dependencies: ["Jobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
@@ -143,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "SwitchboardTesting", .product(name: "Logging", package: "swift-log"),
+                "App", "FastCGI", "Sandbox", "SwitchboardTesting", "Web", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings),

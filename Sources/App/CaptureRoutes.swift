@@ -3,6 +3,7 @@ import Foundation
 import Model
 import Store
 import Web
+import Jobs
 
 /// Front captures: the list with "Sync now", the new-capture form, one capture's page.
 struct CaptureRoutes {

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Web
+import Logging
 
 /// The captured collections: the list, one collection's documents (newest first), and its
 /// NDJSON download, streamed from a database cursor.

@@ -1,4 +1,5 @@
 import Web
+import Foundation
 
 /// `/services`: the catalog of connector types, searchable and filtered by category without
 /// JavaScript.

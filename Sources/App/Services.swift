@@ -7,6 +7,7 @@ import Logging
 import ServiceLifecycle
 import Store
 import Transport
+import UnixSignals
 
 /// Everything the subcommands run on, made once from the configuration: the store, the secret
 /// key and the box it seals Front tokens with, the Fivetran directory, the Front rate budgets,

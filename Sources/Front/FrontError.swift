@@ -1,4 +1,5 @@
 import Transport
+import Foundation
 
 /// A Front API token. Its text is only ever put into the `Authorization` header: printing,
 /// interpolating, dumping or mirroring it shows a placeholder.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Sandbox
 import ServiceLifecycle
+import UnixSignals
 
 /// `switchboard-sandbox`: the local stand-ins of the Fivetran and Front APIs, for the demo, the
 /// tests and the benchmarks. Its own program so that the product binary carries neither the

@@ -1,6 +1,8 @@
 import App
 import ArgumentParser
 import Foundation
+import Logging
+import Store
 
 /// `switchboard jobs`: the job runner alone, until SIGTERM or SIGINT.
 struct JobsCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FastCGI
 import Foundation
+import Logging
 
 /// `switchboard supervise --socket PATH -- <serve arguments>`: the socket's keeper.
 struct Supervise: ParsableCommand {

@@ -2,6 +2,7 @@ import FastCGI
 import Foundation
 import Logging
 import Sandbox
+import SwitchboardTesting
 import Testing
 
 @testable import App
@@ -26,8 +27,7 @@ final class AppHarness: Sendable {
 
     /// `connections`: how many the stand-in seeds into the group.
     static func start(connections: Int = 40, environment extra: [String: String] = [:]) async throws -> AppHarness {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-app-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("switchboard-app")
         let fivetran = FivetranSandbox(options: .init(seededConnections: connections))
         let base = try await fivetran.start()
         var environment = [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import App
+import Sandbox
 
 /// Runs `body` with a fresh app, stopping it afterwards whatever happens.
 func withApp(

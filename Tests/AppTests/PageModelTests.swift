@@ -3,6 +3,7 @@ import Mustache
 import Testing
 
 @testable import App
+import Web
 
 @Suite("Page models")
 struct PageModelTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A stand-in for Front's Core API (api2.frontapp.com) on loopback, so the demo, the tests and
 /// the benchmark can run captures without a Front account: seeded, deterministic data held in
