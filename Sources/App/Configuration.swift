@@ -94,8 +94,10 @@ public struct Configuration: Sendable {
 
     /// The settings of this process: its environment, then (for what the environment does not
     /// set) the env file named by `SWITCHBOARD_ENV_FILE`, if any.
-    public static func load(templatesDirectory: String? = nil) async throws -> Configuration {
-        let environment = EnvironmentVariablesProvider(secretsSpecifier: secrets)
+    public static func load(
+        environment variables: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil
+    ) async throws -> Configuration {
+        let environment = EnvironmentVariablesProvider(environmentVariables: variables, secretsSpecifier: secrets)
         var providers: [any ConfigProvider] = [environment]
         if let file = try environment.environmentValue(forName: "SWITCHBOARD_ENV_FILE"), !file.isEmpty {
             providers.append(

@@ -20,9 +20,9 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger("switchboard-jobs")
-        var configuration = App.Configuration(environment: ProcessInfo.processInfo.environment)
-        if let concurrency { configuration.jobConcurrency = max(1, concurrency) }
         do {
+            var configuration = try await App.Configuration.load()
+            if let concurrency { configuration.jobConcurrency = max(1, concurrency) }
             try await Services(configuration: configuration, logger: logger).runJobs()
         } catch {
             logger.critical("cannot run jobs: \(error)")

@@ -114,7 +114,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("accepting FastCGI connections only from \(peers.joined(separator: ", "))")
         }
         do {
-            var configuration = App.Configuration(environment: environment, templatesDirectory: templates)
+            var configuration = try await App.Configuration.load(templatesDirectory: templates)
             configuration.runJobs = !noJobs
             let services = try Services(configuration: configuration, logger: logger)
             try await services.serve(.init(listen: address, threads: threads, socketMode: mode))
