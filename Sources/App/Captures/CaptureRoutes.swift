@@ -1,47 +1,41 @@
 import Capture
 import Foundation
+import Jobs
 import Store
 import Web
 
 /// Front captures: the list with "Sync now", the new-capture form, one capture's page.
 struct CaptureRoutes {
-    let context: CaptureContext
+    let site: Site
+    let access: StoreAccess
+    /// Seals the Front token of a new capture.
+    let box: SecretBox
 
     func register(in router: inout Router) {
-        router.get("/captures") { [context] request in
-            try list(context, request)
-        }
-        router.get("/captures/new") { [context] request in
-            try context.site.page(
-                "captures-new", title: "New capture", section: "captures", values: CaptureForm.blank.values, request: request)
-        }
-        router.post("/captures") { [context] request in
-            try create(context, request)
-        }
-        router.get("/captures/{id}") { [context] request in
-            try show(context, request)
-        }
-        router.post("/captures/{id}/jobs") { [context] request in
-            let capture = try context.capture(request)
-            switch try context.enqueue(capture, requestedBy: request.remoteUser) {
-            case .queued(let job):
-                return .redirect(to: "/jobs/\(job.id)")
-            case .alreadyActive(let job):
-                // Say so on the running job's page instead of queuing a duplicate.
-                return .redirect(to: "/jobs/\(job.id)?already=1")
-            }
+        router.get("/captures") { request in try await list(request) }
+        router.get("/captures/new") { request in try await newForm(request) }
+        router.post("/captures") { request in try await create(request) }
+        router.get("/captures/{id}") { request in try await show(request) }
+        router.post("/captures/{id}/jobs") { request in try await syncNow(request) }
+    }
+
+    func newForm(_ request: Request) async throws -> Response {
+        try site.page("captures-new", title: "New capture", section: "captures", values: CaptureForm.blank.values, request: request)
+    }
+
+    func syncNow(_ request: Request) async throws -> Response {
+        let capture = try access.capture(request)
+        switch try access.enqueue(capture, requestedBy: request.remoteUser) {
+        case .queued(let job):
+            return .redirect(to: "/jobs/\(job.id)")
+        case .alreadyActive(let job):
+            // Say so on the running job's page instead of queuing a duplicate.
+            return .redirect(to: "/jobs/\(job.id)?already=1")
         }
     }
 
-    private func list(_ context: CaptureContext, _ request: Request) throws -> Response {
-        let captures: [CaptureRecord]
-        let latest: [Int64: JobRecord]
-        do {
-            captures = try context.store.captures()
-            latest = try context.store.latestJobs()
-        } catch {
-            throw context.storeFailure(error)
-        }
+    func list(_ request: Request) async throws -> Response {
+        let (captures, latest) = try access.read { store in (try store.captures(), try store.latestJobs()) }
         let rows: [[String: Any]] = captures.map { capture in
             var row: [String: Any] = [
                 "id": capture.id, "name": capture.name,
@@ -57,17 +51,14 @@ struct CaptureRoutes {
             }
             return row
         }
-        return try context.site.page(
+        return try site.page(
             "captures", title: "Captures", section: "captures",
             values: ["captures": rows, "has_captures": !rows.isEmpty], request: request)
     }
 
-    private func show(_ context: CaptureContext, _ request: Request) throws -> Response {
-        let capture = try context.capture(request)
-        let jobs: [JobRecord]
-        do { jobs = try context.store.jobs(JobFilter(captureID: capture.id, limit: 20)) } catch {
-            throw context.storeFailure(error)
-        }
+    func show(_ request: Request) async throws -> Response {
+        let capture = try access.capture(request)
+        let jobs = try access.read { try $0.jobs(JobFilter(captureID: capture.id, limit: 20)) }
         let facts: [String: Any] = [
             "id": capture.id, "name": capture.name, "token_hint": capture.tokenHint,
             "start_date": Format.rfc3339(capture.startDate) ?? "the beginning",
@@ -78,23 +69,23 @@ struct CaptureRoutes {
         ]
         var values = facts
         if let by = capture.createdBy, !by.isEmpty { values["created_by"] = by }
-        return try context.site.page("captures-show", title: capture.name, section: "captures", values: values, request: request)
+        return try site.page("captures-show", title: capture.name, section: "captures", values: values, request: request)
     }
 
-    private func create(_ context: CaptureContext, _ request: Request) throws -> Response {
+    func create(_ request: Request) async throws -> Response {
         var form = CaptureForm(try request.form())
         var problems = form.validate()
         if problems.isEmpty {
             let sealed: Data
-            do { sealed = try context.box.seal(form.token) } catch {
+            do { sealed = try box.seal(form.token) } catch {
                 throw HTTPError(status: 500, title: "Cannot save the token", message: error.description)
             }
             let new = NewCapture(
                 name: form.name, prefix: form.prefix, sealedToken: sealed, tokenHint: String(form.token.suffix(4)),
                 startDate: form.startDate, resources: form.resources.sorted(), createdBy: request.remoteUser)
             do {
-                let capture = try context.store.insertCapture(new)
-                switch try context.enqueue(capture, requestedBy: request.remoteUser) {
+                let capture = try access.store.insertCapture(new)
+                switch try access.enqueue(capture, requestedBy: request.remoteUser) {
                 case .queued(let job), .alreadyActive(let job):
                     return .redirect(to: "/jobs/\(job.id)")
                 }
@@ -102,14 +93,14 @@ struct CaptureRoutes {
                 problems["name"] =
                     "A capture named like this (collections \(form.prefix)/…) already exists. Choose another name."
             } catch let error as StoreError {
-                throw context.storeFailure(error)
+                throw access.failure(error)
             }
         }
         form.token = ""  // never echoed back
         var values = form.values
         for (field, problem) in problems { values["\(field)_error"] = problem }
         values["has_errors"] = true
-        return try context.site.page(
+        return try site.page(
             "captures-new", title: "New capture", section: "captures", values: values, request: request, status: 422)
     }
 }

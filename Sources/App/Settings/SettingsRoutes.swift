@@ -5,42 +5,43 @@ import Web
 /// `/settings`: API tokens for scripts — created (shown once), listed by name and last four
 /// characters, revoked.
 struct SettingsRoutes {
-    let context: CaptureContext
+    let site: Site
+    let access: StoreAccess
 
     func register(in router: inout Router) {
-        router.get("/settings") { [context] request in
-            try Self.page(context, request, values: [:])
-        }
-        router.post("/settings/tokens") { [context] request in
-            let name = (try request.form()["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !name.isEmpty, name.count <= 100 else {
-                return try Self.page(
-                    context, request, values: ["name_error": "Name the token after the script or person using it (up to 100 characters).",
-                                               "name": name],
-                    status: 422)
-            }
-            let token: String
-            do { token = try APITokenMaker.create(in: context.store, name: name) } catch {
-                throw context.storeFailure(error)
-            }
-            // Shown this once; only its hash is kept.
-            var response = try Self.page(context, request, values: ["new_token": token, "new_token_name": name])
-            // The one page that shows a secret: no cache, no back-button copy may keep it.
-            response.setHeader("Cache-Control", "no-store")
-            return response
-        }
-        router.post("/settings/tokens/{id}/revoke") { [context] request in
-            guard let id = request[parameter: "id"].flatMap(Int64.init) else { throw HTTPError.notFound() }
-            do { try context.store.revokeAPIToken(id: id) } catch { throw context.storeFailure(error) }
-            return .redirect(to: "/settings")
-        }
+        router.get("/settings") { request in try await show(request) }
+        router.post("/settings/tokens") { request in try await createToken(request) }
+        router.post("/settings/tokens/{id}/revoke") { request in try await revokeToken(request) }
     }
 
-    private static func page(_ context: CaptureContext, _ request: Request, values: [String: Any], status: Int = 200) throws
-        -> Response
-    {
-        let tokens: [APITokenRecord]
-        do { tokens = try context.store.apiTokens() } catch { throw context.storeFailure(error) }
+    func show(_ request: Request) async throws -> Response {
+        try page(request, values: [:])
+    }
+
+    func createToken(_ request: Request) async throws -> Response {
+        let name = (try request.form()["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 100 else {
+            return try page(
+                request, values: ["name_error": "Name the token after the script or person using it (up to 100 characters).",
+                                  "name": name],
+                status: 422)
+        }
+        let token = try access.read { try APITokenMaker.create(in: $0, name: name) }
+        // Shown this once; only its hash is kept.
+        var response = try page(request, values: ["new_token": token, "new_token_name": name])
+        // The one page that shows a secret: no cache, no back-button copy may keep it.
+        response.setHeader("Cache-Control", "no-store")
+        return response
+    }
+
+    func revokeToken(_ request: Request) async throws -> Response {
+        guard let id = request[parameter: "id"].flatMap(Int64.init) else { throw HTTPError.notFound() }
+        _ = try access.read { try $0.revokeAPIToken(id: id) }
+        return .redirect(to: "/settings")
+    }
+
+    private func page(_ request: Request, values: [String: Any], status: Int = 200) throws -> Response {
+        let tokens = try access.read { try $0.apiTokens() }
         var all = values
         all["tokens"] = tokens.map { token -> [String: Any] in
             [
@@ -51,9 +52,9 @@ struct SettingsRoutes {
             ]
         }
         all["has_tokens"] = !tokens.isEmpty
-        all["env_tokens"] = context.configuration.apiTokens.count
-        all["public_url"] = context.configuration.publicURL
-        return try context.site.page("settings", title: "Settings", section: "settings", values: all, request: request, status: status)
+        all["env_tokens"] = site.configuration.apiTokens.count
+        all["public_url"] = site.configuration.publicURL
+        return try site.page("settings", title: "Settings", section: "settings", values: all, request: request, status: status)
     }
 }
 
