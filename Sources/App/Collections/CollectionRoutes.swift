@@ -40,17 +40,8 @@ struct CollectionRoutes {
     }
 
     func list(_ request: Request) async throws -> Response {
-        let rows = try summaries().map { summary -> [String: Any] in
-            [
-                "name": summary.name, "href": Format.collectionPath(summary.name),
-                "download": Format.collectionPath(summary.name) + ".ndjson",
-                "documents": summary.documents, "deleted": summary.deleted,
-                "updated": Format.rfc3339(summary.lastUpdate) ?? "", "updated_ago": Format.ago(summary.lastUpdate),
-            ]
-        }
-        return try site.page(
-            "collections", title: "Collections", section: "collections",
-            values: ["collections": rows, "has_collections": !rows.isEmpty], request: request)
+        let page = CollectionListPage(summaries: try summaries(), now: Date())
+        return try site.page("collections", title: "Collections", section: .collections, model: page, request: request)
     }
 
     func show(_ request: Request, name: String) async throws -> Response {
@@ -62,23 +53,8 @@ struct CollectionRoutes {
             after = try access.read { try $0.document(in: name, key: key) }
         }
         let documents = try access.read { [after] in try $0.documents(in: name, limit: Self.pageSize + 1, after: after) }
-        let shown = documents.prefix(Self.pageSize)
-        var values: [String: Any] = [
-            "name": name, "documents_count": summary.documents, "deleted_count": summary.deleted,
-            "download": Format.collectionPath(name) + ".ndjson", "href": Format.collectionPath(name),
-            "updated": Format.rfc3339(summary.lastUpdate) ?? "",
-            "documents": shown.map { document -> [String: Any] in
-                [
-                    "key": document.key, "deleted": document.deleted, "json": Self.pretty(document.json),
-                    "updated": Format.rfc3339(document.updatedAt) ?? "", "updated_ago": Format.ago(document.updatedAt),
-                ]
-            },
-            "paged": after != nil,
-        ]
-        if documents.count > Self.pageSize, let last = shown.last {
-            values["next"] = Format.collectionPath(name) + "?after=" + percentEncode(last.key)
-        }
-        return try site.page("collections-show", title: name, section: "collections", values: values, request: request)
+        let page = CollectionPage(summary: summary, documents: documents, after: after, pageSize: Self.pageSize, now: Date())
+        return try site.page("collections-show", title: name, section: .collections, model: page, request: request)
     }
 
     func download(name: String) async throws -> Response {
@@ -122,15 +98,6 @@ struct CollectionRoutes {
                     if !"\(error)".contains("ClientGone") { logger.error("export of \(name) stopped: \(error)") }
                 }
             })
-    }
-
-    /// The document as indented JSON with sorted keys (escaped by the template).
-    static func pretty(_ json: Data) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-        else { return String(decoding: json, as: UTF8.self) }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -46,7 +46,7 @@ struct JobJSON: Encodable {
         requested_by = job.requestedBy
         attempts = job.life.attempts
         requests = job.requests
-        elapsed_seconds = job.life.startedAt.map { Format.whole((job.life.finishedAt ?? now).timeIntervalSince($0)) }
+        elapsed_seconds = job.life.elapsedSeconds(at: now)
         bindings = job.bindings.map {
             Binding(
                 name: $0.name, resource: $0.resource, pages: $0.pages, documents: $0.documents, deleted: $0.deleted,

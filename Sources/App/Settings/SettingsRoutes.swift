@@ -15,20 +15,22 @@ struct SettingsRoutes {
     }
 
     func show(_ request: Request) async throws -> Response {
-        try page(request, values: [:])
+        try render(try model(), request: request)
     }
 
     func createToken(_ request: Request) async throws -> Response {
         let name = (try request.form()["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else {
-            return try page(
-                request, values: ["name_error": "Name the token after the script or person using it (up to 100 characters).",
-                                  "name": name],
-                status: 422)
+            var page = try model()
+            page.name = name
+            page.nameError = "Name the token after the script or person using it (up to 100 characters)."
+            return try render(page, request: request, status: 422)
         }
-        let token = try access.read { try APITokenMaker.create(in: $0, name: name) }
+        let secret = try access.read { try APITokenMaker.create(in: $0, name: name) }
         // Shown this once; only its hash is kept.
-        var response = try page(request, values: ["new_token": token, "new_token_name": name])
+        var page = try model()
+        page.newToken = SettingsPage.NewToken(name: name, secret: secret)
+        var response = try render(page, request: request)
         // The one page that shows a secret: no cache, no back-button copy may keep it.
         response.setHeader("Cache-Control", "no-store")
         return response
@@ -40,21 +42,14 @@ struct SettingsRoutes {
         return .redirect(to: "/settings")
     }
 
-    private func page(_ request: Request, values: [String: Any], status: Int = 200) throws -> Response {
-        let tokens = try access.read { try $0.apiTokens() }
-        var all = values
-        all["tokens"] = tokens.map { token -> [String: Any] in
-            [
-                "id": token.id, "name": token.name, "hint": token.hint,
-                "created": Format.rfc3339(token.createdAt) ?? "", "created_ago": Format.ago(token.createdAt),
-                "last_used": token.lastUsedAt.map { Format.ago($0) } ?? "never",
-                "revoked": token.revokedAt != nil, "revoked_ago": token.revokedAt.map { Format.ago($0) } ?? "",
-            ]
-        }
-        all["has_tokens"] = !tokens.isEmpty
-        all["env_tokens"] = site.configuration.apiTokens.count
-        all["public_url"] = site.configuration.publicURL
-        return try site.page("settings", title: "Settings", section: "settings", values: all, request: request, status: status)
+    private func model() throws(HTTPError) -> SettingsPage {
+        SettingsPage(
+            tokens: try access.read { try $0.apiTokens() }, environmentTokens: site.configuration.apiTokens.count,
+            publicURL: site.configuration.publicURL, now: Date())
+    }
+
+    private func render(_ page: SettingsPage, request: Request, status: Int = 200) throws -> Response {
+        try site.page("settings", title: "Settings", section: .settings, model: page, request: request, status: status)
     }
 }
 

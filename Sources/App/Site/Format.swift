@@ -1,5 +1,4 @@
 import Foundation
-import Store
 import Web
 
 /// How the pages and the JSON write dates, durations and links.
@@ -24,7 +23,7 @@ enum Format {
     }
 
     /// "3 min ago", "2 h ago", or the date for older ones.
-    static func ago(_ date: Date, now: Date = Date()) -> String {
+    static func ago(_ date: Date, now: Date) -> String {
         let seconds = whole(now.timeIntervalSince(date))
         if seconds < 5 { return "just now" }
         if seconds < 60 { return "\(seconds) s ago" }
@@ -38,16 +37,6 @@ enum Format {
         if seconds < 60 { return "\(seconds) s" }
         if seconds < 3600 { return "\(seconds / 60) min \(String(format: "%02d", seconds % 60)) s" }
         return "\(seconds / 3600) h \(String(format: "%02d", seconds % 3600 / 60)) min"
-    }
-
-    static func badge(_ state: JobState) -> String {
-        switch state {
-        case .queued: "badge-info"
-        case .running: "badge-info"
-        case .succeeded: "badge-ok"
-        case .failed: "badge-bad"
-        case .cancelled: "badge-warn"
-        }
     }
 
     /// A collection's page: `/collections/acme%2Fchannels` (nginx decodes `%2F`; see CollectionRoutes).
