@@ -22,20 +22,25 @@ public struct Application: Sendable {
         ConnectorRoutes(site: site, directory: directory, pages: pages).register(in: &router)
         ServiceRoutes(site: site, directory: directory, pages: pages).register(in: &router)
         SampleRoutes(directory: directory, encoded: pages).register(in: &router)
-        let captures = CaptureContext(
-            site: site, store: services.store, box: services.box, metrics: services.metrics,
+        let access = StoreAccess(store: services.store, logger: services.logger)
+        CaptureRoutes(site: site, access: access, box: services.box).register(in: &router)
+        JobRoutes(site: site, access: access).register(in: &router)
+        CollectionRoutes(
+            site: site, access: access,
             exports: ThreadBudget(
                 limit: configuration.concurrentExports,
                 refusal: HTTPError(
                     status: 503, title: "Other downloads are running",
                     message: "\(configuration.concurrentExports) downloads are being written right now. "
                         + "Try again in a few seconds (curl: --retry 20).",
-                    headers: ["Retry-After": "2"])))
-        CaptureRoutes(context: captures).register(in: &router)
-        JobRoutes(context: captures).register(in: &router)
-        CollectionRoutes(context: captures).register(in: &router)
-        APIRoutes(context: captures).register(in: &router)
-        SettingsRoutes(context: captures).register(in: &router)
+                    headers: ["Retry-After": "2"]))
+        ).register(in: &router)
+        APIRoutes(
+            access: access,
+            authentication: BearerAuthentication(tokens: configuration.apiTokens, access: access, failures: FailureThrottle()),
+            metrics: services.metrics
+        ).register(in: &router)
+        SettingsRoutes(site: site, access: access).register(in: &router)
         self.metrics = services.metrics
         self.site = site
         self.dispatcher = Dispatcher(

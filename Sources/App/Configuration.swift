@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Jobs
+import Model
 import Store
 import SystemPackage
 

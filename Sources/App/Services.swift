@@ -5,6 +5,7 @@ import Front
 import Jobs
 import Logging
 import ServiceLifecycle
+import Model
 import Store
 import Transport
 import UnixSignals

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Store
 import Web
 import Logging
@@ -12,24 +13,21 @@ import Logging
 /// the path, one to `maxDepth` segments, and joins them back with `/`. A still-encoded `%2F`
 /// (a client talking FastCGI directly) is decoded too.
 struct CollectionRoutes {
-    let context: CaptureContext
+    let site: Site
+    let access: StoreAccess
+    /// NDJSON downloads streaming at once: each takes a thread and CPU while nginx buffers it.
+    let exports: ThreadBudget
     static let maxDepth = 6
     static let pageSize = 25
 
     func register(in router: inout Router) {
-        router.get("/collections") { [context] request in
-            try Self.list(context, request)
-        }
+        router.get("/collections") { request in try await list(request) }
         for depth in 1...Self.maxDepth {
             let segments = (1...depth).map { "{p\($0)}" }
             let pattern = "/collections/" + segments.joined(separator: "/")
             // The download first: `{p2}` alone would also match `channels.ndjson`.
-            router.get(pattern + ".ndjson") { [context] request in
-                try Self.download(context, name: try Self.name(request, depth: depth))
-            }
-            router.get(pattern) { [context] request in
-                try Self.show(context, request, name: try Self.name(request, depth: depth))
-            }
+            router.get(pattern + ".ndjson") { request in try await download(name: try Self.name(request, depth: depth)) }
+            router.get(pattern) { request in try await show(request, name: try Self.name(request, depth: depth)) }
         }
     }
 
@@ -39,64 +37,36 @@ struct CollectionRoutes {
         return decoded
     }
 
-    private static func summaries(_ context: CaptureContext) throws(HTTPError) -> [CollectionSummary] {
-        do { return try context.store.collections() } catch { throw context.storeFailure(error) }
+    private func summaries() throws(HTTPError) -> [CollectionSummary] {
+        try access.read { try $0.collections() }
     }
 
-    private static func list(_ context: CaptureContext, _ request: Request) throws -> Response {
-        let rows = try summaries(context).map { summary -> [String: Any] in
-            [
-                "name": summary.name, "href": Format.collectionPath(summary.name),
-                "download": Format.collectionPath(summary.name) + ".ndjson",
-                "documents": summary.documents, "deleted": summary.deleted,
-                "updated": Format.rfc3339(summary.lastUpdate) ?? "", "updated_ago": Format.ago(summary.lastUpdate),
-            ]
-        }
-        return try context.site.page(
-            "collections", title: "Collections", section: "collections",
-            values: ["collections": rows, "has_collections": !rows.isEmpty], request: request)
+    func list(_ request: Request) async throws -> Response {
+        let page = CollectionListPage(summaries: try summaries(), now: Date())
+        return try site.page("collections", title: "Collections", section: .collections, model: page, request: request)
     }
 
-    private static func show(_ context: CaptureContext, _ request: Request, name: String) throws -> Response {
-        guard let summary = try summaries(context).first(where: { $0.name == name }) else {
+    func show(_ request: Request, name: String) async throws -> Response {
+        guard let summary = try summaries().first(where: { $0.name == name }) else {
             throw HTTPError.notFound("There is no collection \(name). Collections appear once a capture has written to them.")
         }
         var after: StoredDocument?
         if let key = request.query["after"] {
-            do { after = try context.store.document(in: name, key: key) } catch { throw context.storeFailure(error) }
+            after = try access.read { try $0.document(in: name, key: key) }
         }
-        let documents: [StoredDocument]
-        do { documents = try context.store.documents(in: name, limit: pageSize + 1, after: after) } catch {
-            throw context.storeFailure(error)
-        }
-        let shown = documents.prefix(pageSize)
-        var values: [String: Any] = [
-            "name": name, "documents_count": summary.documents, "deleted_count": summary.deleted,
-            "download": Format.collectionPath(name) + ".ndjson", "href": Format.collectionPath(name),
-            "updated": Format.rfc3339(summary.lastUpdate) ?? "",
-            "documents": shown.map { document -> [String: Any] in
-                [
-                    "key": document.key, "deleted": document.deleted, "json": pretty(document.json),
-                    "updated": Format.rfc3339(document.updatedAt) ?? "", "updated_ago": Format.ago(document.updatedAt),
-                ]
-            },
-            "paged": after != nil,
-        ]
-        if documents.count > pageSize, let last = shown.last {
-            values["next"] = Format.collectionPath(name) + "?after=" + percentEncode(last.key)
-        }
-        return try context.site.page("collections-show", title: name, section: "collections", values: values, request: request)
+        let documents = try access.read { [after] in try $0.documents(in: name, limit: Self.pageSize + 1, after: after) }
+        let page = CollectionPage(summary: summary, documents: documents, after: after, pageSize: Self.pageSize, now: Date())
+        return try site.page("collections-show", title: name, section: .collections, model: page, request: request)
     }
 
-    private static func download(_ context: CaptureContext, name: String) throws -> Response {
-        let store = context.store
-        let logger = context.site.logger
-        let exports = context.exports
-        let pace = ExportPace(bytesPerSecond: context.configuration.exportBytesPerSecond)
+    func download(name: String) async throws -> Response {
+        let store = access.store
+        let logger = site.logger
+        let pace = ExportPace(bytesPerSecond: site.configuration.exportBytesPerSecond)
         // The slot first: a refusal costs no query. It is left when the stream ends, below.
         try exports.enter()
         do {
-            guard try summaries(context).contains(where: { $0.name == name }) else {
+            guard try summaries().contains(where: { $0.name == name }) else {
                 throw HTTPError.notFound("There is no collection \(name).")
             }
         } catch {
@@ -130,15 +100,6 @@ struct CollectionRoutes {
                     if !"\(error)".contains("ClientGone") { logger.error("export of \(name) stopped: \(error)") }
                 }
             })
-    }
-
-    /// The document as indented JSON with sorted keys (escaped by the template).
-    static func pretty(_ json: Data) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-        else { return String(decoding: json, as: UTF8.self) }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -5,17 +5,6 @@ import Web
 /// The sections of the navigation; a page names the one it belongs to.
 enum Section: Sendable {
     case connectors, services, captures, collections, settings, none
-
-    static func named(_ name: String) -> Section {
-        switch name {
-        case "connectors": .connectors
-        case "services": .services
-        case "captures": .captures
-        case "collections": .collections
-        case "settings": .settings
-        default: .none
-        }
-    }
 }
 
 /// What the layout shows around every page: the title, where the visitor is, who they are.
@@ -90,25 +79,6 @@ public struct Site: Sendable {
     ) throws -> Response {
         let layout = LayoutModel(title: title, section: section, configuration: configuration, request: request)
         return .html(try templates.render(template, PageContext(layout: layout, csrf: request.csrf, page: model)), status: status)
-    }
-
-    /// A page from loose values: the pages that have no typed model yet. Values sit at the top
-    /// of the context beside the layout's.
-    func page(
-        _ template: String, title: String, section: String, values: [String: Any] = [:], request: Request,
-        status: Int = 200
-    ) throws -> Response {
-        let layout = LayoutModel(
-            title: title, section: Section.named(section), configuration: configuration, request: request)
-        var context = values
-        context["title"] = layout.title
-        context["nav"] = layout.nav
-        context["version"] = layout.version
-        context["sandbox"] = layout.sandbox
-        context["remoteUser"] = layout.remoteUser
-        context["csrf"] = request.csrf  // rendered (and so issued) only by templates with a form
-        context["csrf_field"] = CSRF.fieldName
-        return .html(try templates.render(template, context), status: status)
     }
 
     /// Renders a content-only template from its model alone: the bytes hold nothing of the

@@ -1,6 +1,7 @@
 import Fivetran
 import Foundation
 import Logging
+import Model
 import Store
 import Transport
 import Web

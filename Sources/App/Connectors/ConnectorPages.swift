@@ -32,12 +32,8 @@ struct ConnectorListQuery: Sendable {
     var key: String { "\(sort)|\(descending)|\(state)|\(text)|\(setup ?? "")" }
 }
 
-/// A Fivetran state as a badge.
-struct Badge: Sendable {
-    /// The CSS class (`badge-ok`, `badge-warn`, …).
-    let style: String
-    let label: String
-
+/// Fivetran's states as badges.
+extension Badge {
     static func setup(_ state: String) -> Badge {
         switch state {
         case "connected": Badge(style: "badge-ok", label: "Connected")
