@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "FastCGI", "Sandbox", "SwitchboardTesting", "Web", .product(name: "Logging", package: "swift-log"),
+                "App", "FastCGI", "Model", "Sandbox", "Store", "SwitchboardTesting", "Web",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings),

@@ -18,7 +18,9 @@ struct JobPage: Sendable {
         let percent: Int
         /// Running with no total known yet: the bar moves without a number.
         let indeterminate: Bool
-        let error: String?
+        /// Not named `error`: a binding without one would show the job's (Mustache looks a
+        /// missing name up in the enclosing context).
+        let problem: String?
 
         init(_ binding: JobBindingProgress) {
             name = binding.name
@@ -31,7 +33,7 @@ struct JobPage: Sendable {
             cursor = binding.cursor ?? ""
             percent = binding.fraction.map { Format.whole($0 * 100) } ?? 0
             indeterminate = binding.fraction == nil && binding.state == "running"
-            error = binding.error
+            problem = binding.error
         }
     }
 
