@@ -122,14 +122,17 @@ let package = Package(
         // free ports, processes started and stopped by their own pids. Test code, so it lives under
         // Tests/; it depends on `Transport` alone (the value types its doubles speak), so even
         // EndToEndTests, which drives the real binaries, can use it without linking what it tests.
-        .target(name: "SwitchboardTesting", dependencies: ["Transport"], path: "Tests/SwitchboardTesting", swiftSettings: swiftSettings),
+        .target(
+            name: "SwitchboardTesting", dependencies: ["Transport"], path: "Tests/SwitchboardTesting",
+            swiftSettings: swiftSettings),
 
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "WebTests", dependencies: ["Web", "SwitchboardTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["SwitchboardTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "FivetranTests", dependencies: ["Fivetran", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FivetranTests", dependencies: ["Fivetran", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FivetranSandboxTests", dependencies: ["Sandbox", "Fivetran", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
@@ -138,14 +141,16 @@ let package = Package(
         .testTarget(
             name: "StoreTests", dependencies: ["Store", "Model", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "JobsTests", dependencies: ["Jobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CaptureSandboxTests", dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
+            name: "CaptureSandboxTests",
+            dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",

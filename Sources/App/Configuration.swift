@@ -110,7 +110,8 @@ public struct Configuration: Sendable {
     /// Settings from a dictionary of environment variables (tests, and the commands' defaults).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, templatesDirectory: String? = nil) {
         self.init(
-            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: Self.secrets)),
+            reader: ConfigReader(
+                provider: EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: Self.secrets)),
             templatesDirectory: templatesDirectory)
     }
 

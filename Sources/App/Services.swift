@@ -4,8 +4,8 @@ import Foundation
 import Front
 import Jobs
 import Logging
-import ServiceLifecycle
 import Model
+import ServiceLifecycle
 import Store
 import Transport
 import UnixSignals
@@ -92,7 +92,8 @@ public struct Services: Sendable {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map {
-                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                    .init(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup)
                 },
                 gracefulShutdownSignals: [.sigterm, .sigint],

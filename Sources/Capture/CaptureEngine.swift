@@ -64,7 +64,9 @@ public struct CaptureEngine: Sendable {
 
     /// Runs every binding to the end of what Front has now. `progress` hears every change of
     /// every binding (from several tasks; keep it quick).
-    public func run(progress: @escaping @Sendable (BindingProgress) -> Void = { _ in }) async throws(CaptureError) -> CaptureSummary {
+    public func run(progress: @escaping @Sendable (BindingProgress) -> Void = { _ in }) async throws(CaptureError)
+        -> CaptureSummary
+    {
         let board = ProgressBoard(bindings: config.bindings, observer: progress)
         let bindings = config.bindings
         let eventsBinding = bindings.first { $0.resource == .events }
@@ -87,18 +89,26 @@ public struct CaptureEngine: Sendable {
                 jobs.append(([binding.collection], { () async throws(CaptureError) in try await contacts(binding, board) }))
             case .conversations:
                 guard let since = follows?.since else { continue }
-                jobs.append(([binding.collection], { () async throws(CaptureError) in
-                    try await backfill(binding, through: since, board)
-                }))
+                jobs.append(
+                    (
+                        [binding.collection],
+                        { () async throws(CaptureError) in
+                            try await backfill(binding, through: since, board)
+                        }
+                    ))
             case .events:
                 break
             }
         }
         if eventsBinding != nil || conversationsBinding != nil {
             let collections = [eventsBinding, conversationsBinding].compactMap { $0?.collection }
-            jobs.append((collections, { () async throws(CaptureError) in
-                try await eventFeed(events: eventsBinding, conversations: conversationsBinding, follow: follows, board)
-            }))
+            jobs.append(
+                (
+                    collections,
+                    { () async throws(CaptureError) in
+                        try await eventFeed(events: eventsBinding, conversations: conversationsBinding, follow: follows, board)
+                    }
+                ))
         }
         for job in jobs {
             for collection in job.collections { board.addPart(collection) }
@@ -176,7 +186,8 @@ public struct CaptureEngine: Sendable {
     }
 
     private func contacts(_ binding: CaptureBinding, _ board: ProgressBoard) async throws(CaptureError) {
-        var cursor = try loadCheckpoint(binding.collection, as: IncrementalCursor.self)
+        var cursor =
+            try loadCheckpoint(binding.collection, as: IncrementalCursor.self)
             ?? IncrementalCursor(from: Time.millis(config.startDate))
         var pager = FrontPager(
             first: client.url(
@@ -212,7 +223,8 @@ public struct CaptureEngine: Sendable {
     ) async throws(CaptureError) {
         var eventsCursor: IncrementalCursor?
         if let events {
-            eventsCursor = try loadCheckpoint(events.collection, as: IncrementalCursor.self)
+            eventsCursor =
+                try loadCheckpoint(events.collection, as: IncrementalCursor.self)
                 ?? IncrementalCursor(from: Time.millis(config.startDate))
         }
         var feed = EventFeed(events: eventsCursor, conversations: conversations == nil ? nil : follow)
@@ -259,7 +271,8 @@ public struct CaptureEngine: Sendable {
     }
 
     private func backfill(_ binding: CaptureBinding, through end: Millis, _ board: ProgressBoard) async throws(CaptureError) {
-        var windows = try loadCheckpoint(binding.collection, as: ConversationWindows.self)
+        var windows =
+            try loadCheckpoint(binding.collection, as: ConversationWindows.self)
             ?? ConversationWindows(from: Time.millis(config.startDate), through: end)
         // A follow start later than the windows' end (a run killed before its first commit
         // of both) leaves a gap: search it too.
@@ -417,11 +430,13 @@ public enum CaptureError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .front(let collection, let error): "\(collection): \(error)"
         case .store(let error): error.description
-        case .badCheckpoint(let name, let detail): "checkpoint \(name) cannot be read (\(detail)); delete it to start that binding over"
+        case .badCheckpoint(let name, let detail):
+            "checkpoint \(name) cannot be read (\(detail)); delete it to start that binding over"
         case .bindingsFailed(let failures):
             failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
         case .cancelled: "capture cancelled; the next run continues from the last checkpoint"
-        case .leaseLost(let job): "job \(job) was taken over by another runner (this one lost its lease); it stopped without writing"
+        case .leaseLost(let job):
+            "job \(job) was taken over by another runner (this one lost its lease); it stopped without writing"
         }
     }
 }

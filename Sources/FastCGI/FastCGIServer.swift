@@ -148,7 +148,9 @@ public final class FastCGIServer: Service, Sendable {
         defer { FCGX_Free(&request, 1) }
         var lastWarning = ContinuousClock.now - .seconds(60)
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            var entries = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var entries = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&entries, 2, -1)
             if stopping.load(ordering: .sequentiallyConsistent) || entries[1].revents != 0 { break }
             if ready < 0 {
@@ -169,7 +171,9 @@ public final class FastCGIServer: Service, Sendable {
                     lastWarning = ContinuousClock.now
                     logger.warning(
                         "cannot accept a connection; retrying",
-                        metadata: ["error": "\(code > 0 && code < 4096 ? String(cString: strerror(code)) : "libfcgi \(accepted)")"])
+                        metadata: [
+                            "error": "\(code > 0 && code < 4096 ? String(cString: strerror(code)) : "libfcgi \(accepted)")"
+                        ])
                 }
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
@@ -246,10 +250,12 @@ public enum FastCGIError: Error, CustomStringConvertible {
         switch self {
         case .initFailed: "FCGX_Init failed (is libfcgi installed?)"
         case .cannotListen(let address): "cannot listen on \(address): is it in use, or is the folder missing or read-only?"
-        case .notASocket: "no --socket or --listen given, and file descriptor 0 is not a listening socket (as spawn-fcgi passes it)"
+        case .notASocket:
+            "no --socket or --listen given, and file descriptor 0 is not a listening socket (as spawn-fcgi passes it)"
         case .notASystemdSocket(let fd):
             "LISTEN_FDS says systemd passed a socket, but file descriptor \(fd) is not a listening socket: check the .socket unit (ListenStream=)"
-        case .listenerFailed(let address): "the listening socket \(address) stopped working (was it shut down by another process?)"
+        case .listenerFailed(let address):
+            "the listening socket \(address) stopped working (was it shut down by another process?)"
         case .system(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
         }
     }

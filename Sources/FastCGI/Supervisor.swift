@@ -14,7 +14,9 @@ public struct RestartPolicy: Sendable, Equatable {
     /// Deaths in a row, each within `healthyAfter` of its start.
     public private(set) var quickDeaths = 0
 
-    public init(healthyAfter: Duration = .seconds(5), firstDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30)) {
+    public init(
+        healthyAfter: Duration = .seconds(5), firstDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30)
+    ) {
         self.healthyAfter = healthyAfter
         self.firstDelay = firstDelay
         self.maxDelay = maxDelay
@@ -374,7 +376,8 @@ public enum SupervisorError: Error, CustomStringConvertible {
         switch self {
         case .socketPathTooLong(let path): "socket path \(path) is longer than 107 bytes: choose a shorter --socket"
         case .notASocketPath(let path): "\(path) exists and is not a socket: remove it or choose another --socket"
-        case .socketInUse(let path): "another process is serving on \(path): stop it first (make stop), or choose another --socket"
+        case .socketInUse(let path):
+            "another process is serving on \(path): stop it first (make stop), or choose another --socket"
         case .cannotListen(let path, let reason): "cannot listen on \(path): \(reason) (is the folder there and writable?)"
         case .cannotStart(let program, let reason): "cannot start \(program): \(reason)"
         case .system(let what): what

@@ -1,5 +1,5 @@
-import Metrics
 import Foundation
+import Metrics
 import Transport
 
 /// The Fivetran REST client the app uses for the catalog, the group's connections, creating a
@@ -111,7 +111,9 @@ public struct FivetranClient: Sendable {
     }
 
     /// A fresh Connect Card URI for a connection (valid one day; ask again rather than store it).
-    public func connectCard(id: String, redirectURI: URL, deadline: ContinuousClock.Instant? = nil) async throws(FivetranError) -> URL {
+    public func connectCard(id: String, redirectURI: URL, deadline: ContinuousClock.Instant? = nil) async throws(FivetranError)
+        -> URL
+    {
         let body: JSONValue = .object(["connect_card_config": .object(["redirect_uri": .string(redirectURI.absoluteString)])])
         let route = Route(method: "POST", path: "\(collection)/\(segment(id))/connect-card", body: body)
         let reply = try await data(of: route, deadline: deadline, as: ConnectCardReply.self)
@@ -173,7 +175,8 @@ public struct FivetranClient: Sendable {
         do {
             let envelope = try JSONDecoder().decode(Envelope<Payload>.self, from: response.body)
             guard let data = envelope.data else {
-                throw DecodingError.valueNotFound(Payload.self, .init(codingPath: [], debugDescription: "no data in the envelope"))
+                throw DecodingError.valueNotFound(
+                    Payload.self, .init(codingPath: [], debugDescription: "no data in the envelope"))
             }
             return data
         } catch {

@@ -59,11 +59,14 @@ public enum FivetranError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unauthorized:
             return "Fivetran rejected the API key or secret (401)\(said). Check FIVETRAN_API_KEY and FIVETRAN_API_SECRET."
         case .forbidden:
-            return "The Fivetran API key is not permitted to do this (403)\(said). Use a key whose user or role may manage this group."
+            return
+                "The Fivetran API key is not permitted to do this (403)\(said). Use a key whose user or role may manage this group."
         case .notFound:
-            return "Fivetran has no such resource (404)\(said). Check FIVETRAN_GROUP_ID and the connection id; if every call fails this way, the API paths may have moved (try the other path style)."
+            return
+                "Fivetran has no such resource (404)\(said). Check FIVETRAN_GROUP_ID and the connection id; if every call fails this way, the API paths may have moved (try the other path style)."
         case .conflict:
-            return "Fivetran reports a conflict (409)\(said). For a new connection this usually means the schema name is already used in the group; pick another name."
+            return
+                "Fivetran reports a conflict (409)\(said). For a new connection this usually means the schema name is already used in the group; pick another name."
         case .rateLimited(let retryAfter, _):
             let wait = retryAfter.map { " Try again in \($0.components.seconds) s." } ?? " Try again later."
             return "Fivetran's rate limit was reached (429)\(said).\(wait)"

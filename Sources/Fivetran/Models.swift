@@ -17,7 +17,8 @@ public struct ConnectorType: Sendable, Hashable, Identifiable, Codable {
     public init(from decoder: any Decoder) throws {
         let raw = try [String: JSONValue](from: decoder)
         guard let id = raw["id"]?.stringValue else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "connector type without an id"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "connector type without an id"))
         }
         self.id = id
         self.name = raw["name"]?.stringValue ?? id
@@ -137,7 +138,8 @@ enum FivetranDate {
             return date
         }
         // Fractions longer than the parser takes: keep milliseconds.
-        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
+        {
             let fraction = text[text.index(after: dot)..<zone].prefix(3)
             let trimmed = text[..<dot] + "." + fraction + text[zone...]
             return try? Date(String(trimmed), strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))

@@ -1,5 +1,5 @@
-import Metrics
 import Foundation
+import Metrics
 import Transport
 
 /// Time as the client sees it, so tests can run paced and retried requests without waiting.
@@ -191,8 +191,11 @@ public struct FrontClient: Sendable {
         CoreMetrics.Timer(label: "switchboard_upstream_request_duration_seconds", dimensions: dimensions)
             .record(duration: ContinuousClock.now - start)
         if status == 429 {
-            Counter(label: "switchboard_upstream_rate_limited_total", dimensions: [("upstream", "front"), ("route", route.description)])
-                .increment()
+            Counter(
+                label: "switchboard_upstream_rate_limited_total",
+                dimensions: [("upstream", "front"), ("route", route.description)]
+            )
+            .increment()
         }
     }
 

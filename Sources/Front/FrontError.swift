@@ -1,5 +1,5 @@
-import Transport
 import Foundation
+import Transport
 
 /// A Front API token. Its text is only ever put into the `Authorization` header: printing,
 /// interpolating, dumping or mirroring it shows a placeholder.

@@ -101,10 +101,13 @@ public struct FrontDocument: Sendable, Equatable {
         } catch {
             throw FrontError.malformed(route: route, detail: "a document without a string id or with a bad timestamp: \(error)")
         }
-        for (name, value) in [("emitted_at", fields.emitted_at), ("updated_at", fields.updated_at), ("created_at", fields.created_at)] {
+        for (name, value) in [
+            ("emitted_at", fields.emitted_at), ("updated_at", fields.updated_at), ("created_at", fields.created_at),
+        ] {
             guard let value else { continue }
             guard FrontDocument.isTimestamp(value) else {
-                throw FrontError.malformed(route: route, detail: "document \(fields.id.prefix(60)) has \(name) \(value), not a time")
+                throw FrontError.malformed(
+                    route: route, detail: "document \(fields.id.prefix(60)) has \(name) \(value), not a time")
             }
         }
         var document = FrontDocument(

@@ -1,4 +1,5 @@
 import Foundation
+
 /// Which of Front's limits a request counts against: always the company's per-minute budget,
 /// plus the per-resource burst limit (5 per second), plus — for search — its 40 % share.
 public struct RouteClass: Sendable, Hashable, CustomStringConvertible {

@@ -1,8 +1,8 @@
 import Capture
-import Metrics
 import Foundation
 import Front
 import Logging
+import Metrics
 import Model
 import Store
 import Synchronization
@@ -36,7 +36,8 @@ public final class JobRunner: Sendable {
 
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
-            maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL, frontMinute: Double = 60
+            maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL,
+            frontMinute: Double = 60
         ) {
             self.frontMinute = frontMinute
             self.concurrency = max(1, concurrency)

@@ -15,7 +15,8 @@ public struct ProgressTally: Sendable, Equatable {
     public init(bindings: [CaptureBinding], stored: [JobBindingProgress], startDate: Date) {
         var base: [String: JobBindingProgress] = [:]
         for binding in bindings {
-            var entry = stored.first { $0.name == binding.collection }
+            var entry =
+                stored.first { $0.name == binding.collection }
                 ?? JobBindingProgress(name: binding.collection, resource: binding.resource.rawValue)
             // A new attempt starts every binding over; its counts add to the earlier ones.
             entry.done = false

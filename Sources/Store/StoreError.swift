@@ -68,7 +68,9 @@ public struct StoreBusy: Error, Sendable, CustomStringConvertible {
 /// A row just inserted could not be read back in the same transaction (a corrupt database).
 struct RowVanished: Error, CustomStringConvertible {
     let table: String
-    var description: String { "the \(table) row just inserted cannot be read back; check the database with `sqlite3 FILE 'PRAGMA integrity_check'`" }
+    var description: String {
+        "the \(table) row just inserted cannot be read back; check the database with `sqlite3 FILE 'PRAGMA integrity_check'`"
+    }
 }
 
 struct StoreFileError: Error, CustomStringConvertible {

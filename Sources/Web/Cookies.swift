@@ -1,3 +1,5 @@
+import Foundation
+
 /// Cookie header parsing and `Set-Cookie` values.
 public enum Cookies {
     /// `a=1; b=2` → `["a": "1", "b": "2"]`; the first of a repeated name wins.
@@ -28,5 +30,3 @@ public enum Cookies {
         return parts.joined(separator: "; ")
     }
 }
-
-import Foundation

@@ -1,6 +1,6 @@
-import Metrics
 import Foundation
 import Logging
+import Metrics
 
 /// Everything between a parsed request and the bytes sent back: routing, the CSRF guard, error
 /// pages and the one log line per request. A handler that throws an `HTTPError` gets that page;

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One HTTP request as the handlers see it: plain values, no FastCGI.
 public struct Request: Sendable {
     public var method: String
@@ -119,5 +121,3 @@ public func randomRequestID() -> String {
     let hex = String(value, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
 }
-
-import Foundation

@@ -48,8 +48,9 @@ struct SwitchboardSandbox: AsyncParsableCommand {
 
     func run() async throws {
         let fivetran = FivetranSandbox(
-            options: .init(seededConnections: connections, latency: .milliseconds(latencyMs), hourlyQuota: hourlyQuota,
-                           port: fivetranPort))
+            options: .init(
+                seededConnections: connections, latency: .milliseconds(latencyMs), hourlyQuota: hourlyQuota,
+                port: fivetranPort))
         var frontOptions = FrontSandbox.Options()
         frontOptions.conversations = conversations
         frontOptions.eventsPerConversation = eventsPerConversation
@@ -77,8 +78,9 @@ struct SwitchboardSandbox: AsyncParsableCommand {
                 SWITCHBOARD_SANDBOX=1
 
                 """
-            guard FileManager.default.createFile(
-                atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
             else { throw ValidationError("cannot write --env-file \(envFile): is its folder writable?") }
         }
         // Straight to the file descriptor: under scripts/run stdout is a log file, where `print`
@@ -90,8 +92,10 @@ struct SwitchboardSandbox: AsyncParsableCommand {
             await fivetran.stop()
             await front.stop()
         })
-        try await ServiceGroup(services: [stopper], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "switchboard-sandbox"))
-            .run()
+        try await ServiceGroup(
+            services: [stopper], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "switchboard-sandbox")
+        )
+        .run()
     }
 }
 

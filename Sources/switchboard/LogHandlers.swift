@@ -126,7 +126,8 @@ struct JSONLogHandler: LogHandler {
         case .stringConvertible(let item): quote(item.description)
         case .array(let items): "[" + items.map(json).joined(separator: ",") + "]"
         case .dictionary(let items):
-            "{" + items.keys.sorted().compactMap { key in items[key].map { "\(quote(key)):\(json($0))" } }.joined(separator: ",") + "}"
+            "{" + items.keys.sorted().compactMap { key in items[key].map { "\(quote(key)):\(json($0))" } }.joined(separator: ",")
+                + "}"
         }
     }
 

@@ -41,10 +41,13 @@ struct Supervise: ParsableCommand {
             throw ValidationError("Give --socket PATH (or set SWITCHBOARD_SOCKET): the supervisor opens that socket.")
         }
         if mode_t(socketMode, radix: 8) == nil { throw ValidationError("--socket-mode takes an octal mode such as 660") }
-        let taken = serveArguments.filter { ["--socket", "--listen", "--listen-any"].contains($0.split(separator: "=").first.map(String.init) ?? $0) }
+        let taken = serveArguments.filter {
+            ["--socket", "--listen", "--listen-any"].contains($0.split(separator: "=").first.map(String.init) ?? $0)
+        }
         if !taken.isEmpty {
             throw ValidationError(
-                "\(taken.joined(separator: ", ")) cannot follow --: the supervisor's socket is the worker's; give --socket before --.")
+                "\(taken.joined(separator: ", ")) cannot follow --: the supervisor's socket is the worker's; give --socket before --."
+            )
         }
         do {
             _ = try Serve.parse(serveArguments)

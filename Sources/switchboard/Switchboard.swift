@@ -108,7 +108,8 @@ struct Serve: AsyncParsableCommand {
         let logger = makeLogger("switchboard")
         WorkerEnvironment.watchSupervisor(environment: environment, logger: logger)
         if case .activated = address, let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count > 1 {
-            logger.warning("systemd passed \(count) sockets; serving only the first (fd 3): give the .socket unit one ListenStream=")
+            logger.warning(
+                "systemd passed \(count) sockets; serving only the first (fd 3): give the .socket unit one ListenStream=")
         }
         if let peers, case .tcp = address {
             logger.info("accepting FastCGI connections only from \(peers.joined(separator: ", "))")

@@ -17,7 +17,9 @@ struct APITests {
         }
     }
 
-    @Test("paging parameters out of range are a 400 that names them", arguments: ["page=0", "per_page=0", "per_page=101", "page=9223372036854775807"])
+    @Test(
+        "paging parameters out of range are a 400 that names them",
+        arguments: ["page=0", "per_page=0", "per_page=101", "page=9223372036854775807"])
     func badPaging(query: String) async throws {
         try await withApp { app in
             let answer = await app.api("/api/jobs?\(query)")
@@ -34,7 +36,8 @@ struct APITests {
             var ids: [Int] = []
             for name in ["Acme", "Globex", "Initech"] {
                 let saved = try await app.submit(
-                    [("name", name), ("token", "front-token-\(name)"), ("resources", "tags")], to: "/captures", from: "/captures/new")
+                    [("name", name), ("token", "front-token-\(name)"), ("resources", "tags")], to: "/captures",
+                    from: "/captures/new")
                 #expect(saved.status == 303)
                 let job = try #require(saved.header("Location")?.split(separator: "/").last.flatMap { Int($0) })
                 ids.append(job)
@@ -72,7 +75,8 @@ struct APITests {
             let list = try #require(try JSONSerialization.jsonObject(with: Data(first.body)) as? [[String: Any]])
             #expect(list.count == 5)
             #expect(list.allSatisfy { $0["display_name"] is String && $0["connect_card"] == nil })
-            let bad = await app.send("POST", "/_/connectors", headers: ["Content-Type": "application/json"], body: Array("{".utf8))
+            let bad = await app.send(
+                "POST", "/_/connectors", headers: ["Content-Type": "application/json"], body: Array("{".utf8))
             #expect(bad.status == 400)
         }
     }

@@ -12,14 +12,15 @@ struct ConfigurationTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("switchboard.env")
         try """
-            FIVETRAN_GROUP_ID=from_the_file
-            SWITCHBOARD_JOB_CONCURRENCY=7
-            SWITCHBOARD_EXPORTS=99999
-            FIVETRAN_API_SECRET=file-secret
+        FIVETRAN_GROUP_ID=from_the_file
+        SWITCHBOARD_JOB_CONCURRENCY=7
+        SWITCHBOARD_EXPORTS=99999
+        FIVETRAN_API_SECRET=file-secret
 
-            """.write(to: file, atomically: true, encoding: .utf8)
+        """.write(to: file, atomically: true, encoding: .utf8)
         let configuration = try await Configuration.load(environment: [
-            "SWITCHBOARD_ENV_FILE": file.path, "SWITCHBOARD_JOB_CONCURRENCY": "3", "SWITCHBOARD_JOB_LEASE_SECONDS": "not a number",
+            "SWITCHBOARD_ENV_FILE": file.path, "SWITCHBOARD_JOB_CONCURRENCY": "3",
+            "SWITCHBOARD_JOB_LEASE_SECONDS": "not a number",
         ])
         #expect(configuration.jobConcurrency == 3)
         #expect(configuration.fivetran.groupID == "from_the_file")

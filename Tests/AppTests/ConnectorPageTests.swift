@@ -1,8 +1,8 @@
 import Foundation
+import Sandbox
 import Testing
 
 @testable import App
-import Sandbox
 
 /// Runs `body` with a fresh app, stopping it afterwards whatever happens.
 func withApp(
@@ -53,7 +53,9 @@ struct ConnectorPageTests {
             #expect(broken.count("<tr>") - 1 == broken.count("badge-bad\">Broken</span>"))
             #expect(!broken.text.contains("badge-ok\">Connected</span>"))
             let sorted = await app.get("/connectors?sort=name&dir=asc")
-            let names = sorted.text.components(separatedBy: "<td><strong>").dropFirst().map { $0.components(separatedBy: "</strong>")[0] }
+            let names = sorted.text.components(separatedBy: "<td><strong>").dropFirst().map {
+                $0.components(separatedBy: "</strong>")[0]
+            }
             #expect(names.count == 1200)
             #expect(names == names.sorted { $0.localizedCaseInsensitiveCompare($1) == .orderedAscending })
         }
@@ -150,7 +152,8 @@ struct CreateConnectorTests {
     func schemaTaken() async throws {
         try await withApp(connections: 3) { app in
             let list = await app.get("/_/connectors")
-            let taken = try #require((try JSONSerialization.jsonObject(with: Data(list.body)) as? [[String: Any]])?.first?["schema"] as? String)
+            let taken = try #require(
+                (try JSONSerialization.jsonObject(with: Data(list.body)) as? [[String: Any]])?.first?["schema"] as? String)
             let schema = String(taken.split(separator: ".")[0])
             let answer = try await app.submit(
                 [("service", "salesforce"), ("display_name", "Again"), ("schema", schema)], to: "/connectors",

@@ -1,9 +1,9 @@
 import Foundation
 import Mustache
 import Testing
+import Web
 
 @testable import App
-import Web
 
 @Suite("Page models")
 struct PageModelTests {

@@ -22,8 +22,10 @@ import Testing
         let envFile = folder.appendingPathComponent("sandbox.env").path
 
         let sandbox = try launch(
-            ["--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
-             "--rate-limit", "6000", "--minute-seconds", "6", "--no-burst", "--env-file", envFile],
+            [
+                "--conversations", "40", "--events-per-conversation", "3", "--contacts", "120",
+                "--rate-limit", "6000", "--minute-seconds", "6", "--no-burst", "--env-file", envFile,
+            ],
             program: Self.sandboxBinary, output: folder.appendingPathComponent("sandbox.log"))
         defer { terminateAndWait(sandbox) }
         let env = try await sandboxEnvironment(envFile, sandbox: sandbox)
@@ -34,12 +36,18 @@ import Testing
 
         // Bad configurations: refused by name, before any request.
         let badConfigs: [(config: String, field: String)] = [
-            (#"{"config":{"credentials":{"access_token":"t"}},"bindings":[{"resource":{"name":"tickets"},"target":"x"}]}"#,
-             "bindings[0].resource.name"),
-            (#"{"config":{"credentials":{"access_token":"t"},"start_date":"2024-13-01"},"bindings":[{"resource":{"name":"tags"},"target":"x"}]}"#,
-             "config.start_date"),
-            (#"{"config":{},"bindings":[{"resource":{"name":"tags"},"target":"x"}]}"#,
-             "config.credentials.access_token"),
+            (
+                #"{"config":{"credentials":{"access_token":"t"}},"bindings":[{"resource":{"name":"tickets"},"target":"x"}]}"#,
+                "bindings[0].resource.name"
+            ),
+            (
+                #"{"config":{"credentials":{"access_token":"t"},"start_date":"2024-13-01"},"bindings":[{"resource":{"name":"tags"},"target":"x"}]}"#,
+                "config.start_date"
+            ),
+            (
+                #"{"config":{},"bindings":[{"resource":{"name":"tags"},"target":"x"}]}"#,
+                "config.credentials.access_token"
+            ),
         ]
         for (index, bad) in badConfigs.enumerated() {
             let file = folder.appendingPathComponent("bad\(index).json")
@@ -74,8 +82,10 @@ import Testing
         #expect(!capture.stderr.contains(token), "the token was printed")
 
         let truth = Truth(try await getJSON(base + "/_sandbox/truth"))
-        for (resource, field) in [("events", "emitted_at"), ("contacts", "updated_at"), ("conversations", "updated_at"),
-                                  ("tags", "updated_at"), ("channels", "id"), ("teams", "id")] {
+        for (resource, field) in [
+            ("events", "emitted_at"), ("contacts", "updated_at"), ("conversations", "updated_at"),
+            ("tags", "updated_at"), ("channels", "id"), ("teams", "id"),
+        ] {
             let export = try await run(["export", "acme/\(resource)", "--db", db], environment: environment)
             #expect(export.status == 0, "\(export.stderr)")
             var exported: [String: String] = [:]
@@ -84,7 +94,8 @@ import Testing
                 let id = try #require(object["id"] as? String)
                 exported[id] = field == "id" ? id : describe(object[field])
             }
-            let expected = field == "id"
+            let expected =
+                field == "id"
                 ? Dictionary(uniqueKeysWithValues: truth.ids(resource).map { ($0, $0) })
                 : truth.field(resource, field)
             #expect(exported == expected, "\(resource) export differs from the sandbox's truth")
@@ -111,7 +122,9 @@ import Testing
         terminateAndWait(victim)
         try await sendJSON("DELETE", base + "/_sandbox/faults", nil)
         let victimLog = (try? String(contentsOf: folder.appendingPathComponent("killed.log"), encoding: .utf8)) ?? ""
-        #expect(killedMidway, "the capture ended (status \(victim.terminationStatus)) after \(sent) requests: \(victimLog.suffix(600))")
+        #expect(
+            killedMidway,
+            "the capture ended (status \(victim.terminationStatus)) after \(sent) requests: \(victimLog.suffix(600))")
         let resumed = try await run(["capture", "--config", config.path, "--db", killedDB], environment: environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         for resource in ["channels", "contacts", "conversations", "events", "inboxes", "tags", "teammates", "teams"] {
@@ -134,7 +147,9 @@ import Testing
     ) throws -> Process {
         try launchProcess(
             program, arguments,
-            environment: environment.map { ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging($0) { $1 } },
+            environment: environment.map {
+                ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging($0) { $1 }
+            },
             log: output.path)
     }
 
@@ -143,7 +158,8 @@ import Testing
     private func run(_ arguments: [String], environment: [String: String]) async throws -> Finished {
         let folder = try makeTemporaryFolder("sb-run")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
+        let out = folder.appendingPathComponent("out")
+        let err = folder.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()

@@ -12,13 +12,16 @@ func document(_ id: String, at time: Double? = nil, conversation: FrontDocument?
 
 @Suite struct ConfigTests {
     @Test func readsTheConnectorsJSON() throws {
-        let config = try CaptureConfig.parse(Data(
-            #"{"config":{"credentials":{"access_token":"s3cret-x"},"start_date":"2024-11-15T00:00:00Z"},"bindings":[{"resource":{"name":"channels"},"target":"acme/channels"},{"resource":{"name":"events"},"target":"acme/events"}]}"#
-                .utf8))
+        let config = try CaptureConfig.parse(
+            Data(
+                #"{"config":{"credentials":{"access_token":"s3cret-x"},"start_date":"2024-11-15T00:00:00Z"},"bindings":[{"resource":{"name":"channels"},"target":"acme/channels"},{"resource":{"name":"events"},"target":"acme/events"}]}"#
+                    .utf8))
         #expect(config.startDate == Date(timeIntervalSince1970: 1_731_628_800))
-        #expect(config.bindings == [
-            CaptureBinding(resource: .channels, collection: "acme/channels"), CaptureBinding(resource: .events, collection: "acme/events"),
-        ])
+        #expect(
+            config.bindings == [
+                CaptureBinding(resource: .channels, collection: "acme/channels"),
+                CaptureBinding(resource: .events, collection: "acme/events"),
+            ])
         #expect(!"\(config)".contains("s3cret"))
     }
 
@@ -43,14 +46,22 @@ func document(_ id: String, at time: Double? = nil, conversation: FrontDocument?
     }
 
     @Test(arguments: [
-        (#"{"config":{"credentials":{"access_token":""}},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
-         "config.credentials.access_token"),
-        (#"{"config":{"credentials":{"access_token":"x"},"start_date":"2024-11-15 00:00:00"},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
-         "config.start_date"),
-        (#"{"config":{"credentials":{"access_token":"x"},"start_date":"2024-02-30T00:00:00Z"},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
-         "config.start_date"),
-        (#"{"config":{"credentials":{"access_token":"x"}},"bindings":[{"resource":{"name":"tags"},"target":"t"},{"resource":{"name":"messages"},"target":"m"}]}"#,
-         "bindings[1].resource.name"),
+        (
+            #"{"config":{"credentials":{"access_token":""}},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
+            "config.credentials.access_token"
+        ),
+        (
+            #"{"config":{"credentials":{"access_token":"x"},"start_date":"2024-11-15 00:00:00"},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
+            "config.start_date"
+        ),
+        (
+            #"{"config":{"credentials":{"access_token":"x"},"start_date":"2024-02-30T00:00:00Z"},"bindings":[{"resource":{"name":"tags"},"target":"t"}]}"#,
+            "config.start_date"
+        ),
+        (
+            #"{"config":{"credentials":{"access_token":"x"}},"bindings":[{"resource":{"name":"tags"},"target":"t"},{"resource":{"name":"messages"},"target":"m"}]}"#,
+            "bindings[1].resource.name"
+        ),
         (#"{"config":{"credentials":{"access_token":"x"}},"bindings":[{"resource":{"name":"tags"}}]}"#, "bindings[0].target"),
         (#"{"config":{"credentials":{"access_token":"x"}},"bindings":[]}"#, "bindings"),
         (#"{"config":{"credentials":{"access_token":5}},"bindings":[]}"#, "config.credentials.access_token"),
@@ -76,14 +87,16 @@ func document(_ id: String, at time: Double? = nil, conversation: FrontDocument?
         #expect(first.map(\.id) == ["a", "b"])
         // The next ask starts just before 1000.5: b comes again with c, which shares its millisecond.
         #expect(cursor.after == "1000.499")
-        let second = cursor.admit([document("b", at: 1000.5), document("c", at: 1000.5), document("d", at: 1001)], time: \.updatedAt)
+        let second = cursor.admit(
+            [document("b", at: 1000.5), document("c", at: 1000.5), document("d", at: 1001)], time: \.updatedAt)
         #expect(second.map(\.id) == ["c", "d"])
         #expect(cursor.cursor == 1_001_000 && cursor.keysAtCursor == ["d"])
     }
 
     @Test func olderDocumentsAreDroppedAndAPageOutOfOrderIsSortedFirst() {
         var cursor = IncrementalCursor(from: 2_000_000)
-        let taken = cursor.admit([document("late", at: 2002), document("old", at: 1999), document("early", at: 2001)], time: \.emittedAt)
+        let taken = cursor.admit(
+            [document("late", at: 2002), document("old", at: 1999), document("early", at: 2001)], time: \.emittedAt)
         #expect(taken.map(\.id) == ["early", "late"])
     }
 

@@ -43,7 +43,10 @@ final class FakeFront: HTTPTransport {
         let path = parts.path
         let (response, count, hook) = world.withLock { world -> (HTTPResponse, Int, (@Sendable (Int) -> Void)?) in
             world.requests.append(path + (query["page_token"].map { " #\($0)" } ?? ""))
-            return (answer(path: path, query: query, auth: request.headers["Authorization"], world: world), world.requests.count, world.onRequest)
+            return (
+                answer(path: path, query: query, auth: request.headers["Authorization"], world: world), world.requests.count,
+                world.onRequest
+            )
         }
         hook?(count)
         return response
@@ -88,7 +91,8 @@ final class FakeFront: HTTPTransport {
             let encodedPath = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
             next = "\"http://fake.test\(encodedPath)?\(encoded)\""
         }
-        let body = #"{"_pagination":{"next":\#(next)},"_links":{"self":"x"},"_results":[\#(page.joined(separator: ","))]"#
+        let body =
+            #"{"_pagination":{"next":\#(next)},"_links":{"self":"x"},"_results":[\#(page.joined(separator: ","))]"#
             + (total.map { #","_total":\#($0)"# } ?? "") + "}"
         return HTTPResponse(
             status: 200, headers: ["x-ratelimit-limit": "100", "x-ratelimit-remaining": "99", "x-ratelimit-reset": "30"],
@@ -104,7 +108,10 @@ let start = 1_731_000_000.0
 
 func seededWorld() -> FakeFront.World {
     var world = FakeFront.World()
-    world.snapshots = ["channels": ["cha_1", "cha_2", "cha_3"], "inboxes": ["inb_1"], "tags": ["tag_1", "tag_2"], "teammates": ["tea_1"], "teams": ["tim_1"]]
+    world.snapshots = [
+        "channels": ["cha_1", "cha_2", "cha_3"], "inboxes": ["inb_1"], "tags": ["tag_1", "tag_2"], "teammates": ["tea_1"],
+        "teams": ["tim_1"],
+    ]
     world.contacts = [("crd_1", start + 10), ("crd_2", start + 20), ("crd_3", start + 20)]
     for index in 1...4 {
         let time = start + Double(index) * 1000

@@ -165,7 +165,8 @@ struct CaptureJobTests {
         #expect(newJob?["requested_by"] as? String == "api:env-1")
         let succeeded = try await env.apiJSON("/api/jobs?capture=1&state=succeeded")
         #expect((succeeded["jobs"] as? [[String: Any]])?.map { $0["state"] as? String } == ["succeeded"])
-        #expect(try await env.stack.get("/api/jobs?state=bogus", headers: ["Authorization": "Bearer \(Self.apiToken)"]).status == 400)
+        #expect(
+            try await env.stack.get("/api/jobs?state=bogus", headers: ["Authorization": "Bearer \(Self.apiToken)"]).status == 400)
         let metrics = try await env.stack.get("/metrics")
         #expect(metrics.text.contains("switchboard_jobs{state=\"succeeded\"}"))
     }
@@ -174,7 +175,8 @@ struct CaptureJobTests {
     func settingsTokens() async throws {
         let env = try await CaptureEnvironment.start()
         defer { env.stop() }
-        let created = try await env.stack.post("/settings/tokens", form: [("_csrf", env.csrf), ("name", "nightly")], cookie: env.cookie)
+        let created = try await env.stack.post(
+            "/settings/tokens", form: [("_csrf", env.csrf), ("name", "nightly")], cookie: env.cookie)
         #expect(created.status == 200)
         let token = try #require(created.text.firstMatch(of: #/sb_[A-Za-z0-9_-]{40,}/#).map { String($0.output) })
         #expect(try await env.stack.get("/api/jobs", headers: ["Authorization": "Bearer \(token)"]).status == 200)
@@ -214,7 +216,8 @@ struct CaptureJobTests {
     }
 
     private func chromium(_ arguments: [String]) throws -> String {
-        try runProgram("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"] + arguments).output
+        try runProgram("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"] + arguments)
+            .output
     }
 }
 
@@ -236,8 +239,10 @@ final class CaptureEnvironment: @unchecked Sendable {
     static func start(extra: [String: String] = [:]) async throws -> CaptureEnvironment {
         let stack = try Stack(
             environment: ["SWITCHBOARD_API_TOKENS": CaptureJobTests.apiToken].merging(extra) { $1 },
-            sandbox: ["--conversations", "30", "--events-per-conversation", "3", "--contacts", "60", "--rate-limit", "6000",
-                      "--no-burst"])
+            sandbox: [
+                "--conversations", "30", "--events-per-conversation", "3", "--contacts", "60", "--rate-limit", "6000",
+                "--no-burst",
+            ])
         do {
             try await stack.start()
             let env = CaptureEnvironment(
@@ -283,7 +288,8 @@ final class CaptureEnvironment: @unchecked Sendable {
         try await waitUntil("\(jobPath) is \(states.sorted().joined(separator: " or "))", timeout: timeout) {
             guard let job = try? await self.apiJSON("/api\(jobPath)") else { return false }
             box.value = job
-            if let state = job["state"] as? String, !states.contains(state), ["succeeded", "failed", "cancelled"].contains(state) {
+            if let state = job["state"] as? String, !states.contains(state), ["succeeded", "failed", "cancelled"].contains(state)
+            {
                 return true  // ended otherwise: stop waiting, the caller's expectation reports it
             }
             return states.contains(job["state"] as? String ?? "") && also(job)
@@ -333,7 +339,10 @@ final class CaptureEnvironment: @unchecked Sendable {
             let expected = ids(resource)
             #expect(!expected.isEmpty, "the truth has no \(resource)")
             #expect(got.count == Set(got).count, "\(resource): duplicated documents")
-            #expect(Set(got) == Set(expected), "\(resource): \(Set(expected).subtracting(got).count) missing, \(Set(got).subtracting(expected).count) unexpected")
+            #expect(
+                Set(got) == Set(expected),
+                "\(resource): \(Set(expected).subtracting(got).count) missing, \(Set(got).subtracting(expected).count) unexpected"
+            )
         }
     }
 }

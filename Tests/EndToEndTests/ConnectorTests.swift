@@ -40,7 +40,8 @@ struct ConnectorTests {
         #expect(card.absoluteString.hasPrefix(stack.fivetranURL + "/connect-card/setup?"))
 
         // The stand-in Connect Card: its form posts back, then it sends the browser to our return URL.
-        let cardPage = try await stack.sandboxCall(stack.fivetranURL, "GET", String(card.absoluteString.dropFirst(stack.fivetranURL.count)))
+        let cardPage = try await stack.sandboxCall(
+            stack.fivetranURL, "GET", String(card.absoluteString.dropFirst(stack.fivetranURL.count)))
         #expect(cardPage.text.contains("Save &amp; Test"))
         let auth = try #require(hiddenField(cardPage.text, name: "auth"))
         let redirect = try #require(hiddenField(cardPage.text, name: "redirect_uri"))
@@ -84,7 +85,10 @@ struct ConnectorTests {
 
         // 409: someone else took the schema after our list was cached.
         _ = try await stack.get("/connectors")
-        let basic = "Basic " + Data("\(stack.environment["FIVETRAN_API_KEY"]!):\(stack.environment["FIVETRAN_API_SECRET"]!)".utf8).base64EncodedString()
+        let basic =
+            "Basic "
+            + Data("\(stack.environment["FIVETRAN_API_KEY"]!):\(stack.environment["FIVETRAN_API_SECRET"]!)".utf8)
+            .base64EncodedString()
         let direct = try await stack.sandboxCall(
             stack.fivetranURL, "POST", "/v1/connections",
             json: #"{"service":"stripe","group_id":"\#(stack.environment["FIVETRAN_GROUP_ID"]!)","config":{"schema":"billing"}}"#,
@@ -104,7 +108,8 @@ struct ConnectorTests {
         #expect(rejected.text.contains(#"value="billing_two""#))
 
         // 429 beyond the page's patience: 503 with Retry-After, the form kept.
-        try await stack.sandboxCall(stack.fivetranURL, "POST", "/_sandbox/faults", json: #"{"status":429,"count":1,"retry_after":3600}"#)
+        try await stack.sandboxCall(
+            stack.fivetranURL, "POST", "/_sandbox/faults", json: #"{"status":429,"count":1,"retry_after":3600}"#)
         let busy = try await create(stack, token: token, service: "stripe", name: "Billing 3", schema: "billing_three")
         #expect(busy.status == 503)
         #expect(busy.header("Retry-After") == "3600")
@@ -195,7 +200,8 @@ struct ConnectorTests {
         #expect(form?["connectorId"] as? String == id)
         #expect((form?["url"] as? String)?.hasPrefix(stack.fivetranURL + "/connect-card/setup?") == true)
 
-        let bad = try await stack.send("POST", "/_/connectors", headers: ["Content-Type": "application/json"], body: Data("{".utf8))
+        let bad = try await stack.send(
+            "POST", "/_/connectors", headers: ["Content-Type": "application/json"], body: Data("{".utf8))
         #expect(bad.status == 400)
         #expect(bad.header("Content-Type") == "application/json; charset=utf-8")
     }
@@ -208,7 +214,9 @@ struct ConnectorTests {
         let secret = try #require(stack.environment["FIVETRAN_API_SECRET"])
         let basic = Data("\(stack.environment["FIVETRAN_API_KEY"]!):\(secret)".utf8).base64EncodedString()
         var seen = ""
-        for path in ["/connectors", "/services", "/connectors/new?service=salesforce", "/_/services", "/_/connectors", "/healthz", "/nope"] {
+        for path in [
+            "/connectors", "/services", "/connectors/new?service=salesforce", "/_/services", "/_/connectors", "/healthz", "/nope",
+        ] {
             seen += try await stack.get(path).text
         }
         let token = try await openForm(stack, service: "salesforce")
@@ -274,8 +282,10 @@ struct ConnectorTests {
         let body = "_csrf=\(token)&service=stripe&display_name=B&schema=billing_y"
         let reply = try await stack.send(
             "POST", "/connectors",
-            headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": "sb_csrf=\(token)", "Host": "evil.example",
-                      "X-Forwarded-Host": "evil.example"],
+            headers: [
+                "Content-Type": "application/x-www-form-urlencoded", "Cookie": "sb_csrf=\(token)", "Host": "evil.example",
+                "X-Forwarded-Host": "evil.example",
+            ],
             body: Data(body.utf8))
         #expect(reply.status == 303)
         let location = try #require(reply.header("Location"))

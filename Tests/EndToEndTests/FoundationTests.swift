@@ -64,7 +64,8 @@ struct FoundationTests {
         #expect(form.text.contains(#"value="cafe_b_sales""#))  // suggested schema name
 
         let bad = try await stack.post(
-            "/connectors", form: [("_csrf", token), ("service", "salesforce"), ("display_name", "Café <b> Sales"), ("schema", "9bad name")],
+            "/connectors",
+            form: [("_csrf", token), ("service", "salesforce"), ("display_name", "Café <b> Sales"), ("schema", "9bad name")],
             cookie: "sb_csrf=\(token)")
         #expect(bad.status == 422)
         #expect(bad.text.contains(#"value="Café &lt;b&gt; Sales""#))
@@ -117,7 +118,8 @@ struct FoundationTests {
         defer { stack.stop() }
         try await stack.start()
         let big = Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 10)
-        let reply = try await stack.send("POST", "/connectors", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: big)
+        let reply = try await stack.send(
+            "POST", "/connectors", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: big)
         #expect(reply.status == 413)
         #expect(reply.text.contains("over the limit of 1 MiB"))
 
@@ -161,7 +163,9 @@ struct FoundationTests {
         try await stack.start()
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<50 {
-                group.addTask { try await stack.get(index.isMultiple(of: 2) ? "/connectors" : "/connectors/new?service=salesforce").status }
+                group.addTask {
+                    try await stack.get(index.isMultiple(of: 2) ? "/connectors" : "/connectors/new?service=salesforce").status
+                }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }

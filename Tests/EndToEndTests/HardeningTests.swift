@@ -37,10 +37,12 @@ struct HardeningTests {
         let env = try await CaptureEnvironment.start()
         defer { env.stop() }
         // A token made on /settings, then a forged revoke that claims to be JSON.
-        let made = try await env.stack.post("/settings/tokens", form: [("_csrf", env.csrf), ("name", "victim")], cookie: env.cookie)
+        let made = try await env.stack.post(
+            "/settings/tokens", form: [("_csrf", env.csrf), ("name", "victim")], cookie: env.cookie)
         #expect(made.status == 200)
         #expect(made.header("Cache-Control") == "no-store")
-        let secret = try #require(made.text.range(of: #"sb_[A-Za-z0-9_\-]+"#, options: .regularExpression).map { String(made.text[$0]) })
+        let secret = try #require(
+            made.text.range(of: #"sb_[A-Za-z0-9_\-]+"#, options: .regularExpression).map { String(made.text[$0]) })
         let authorized = ["Authorization": "Bearer \(secret)"]
         #expect(try await env.stack.get("/api/jobs", headers: authorized).status == 200)
 
@@ -49,13 +51,22 @@ struct HardeningTests {
             ("JSON body", ["Content-Type": "application/json"], Data(#"{"a":1}"#.utf8)),
             ("text/plain", ["Content-Type": "text/plain"], Data("_csrf=x".utf8)),
             ("no Content-Type", [:], nil),
-            ("form with the cookie but no field", ["Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie], Data("a=b".utf8)),
-            ("a valid token from another site", [
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie, "Origin": "https://evil.example",
-            ], Data("_csrf=\(env.csrf)".utf8)),
-            ("a valid token, cross-site by Fetch Metadata", [
-                "Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie, "Sec-Fetch-Site": "cross-site",
-            ], Data("_csrf=\(env.csrf)".utf8)),
+            (
+                "form with the cookie but no field", ["Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie],
+                Data("a=b".utf8)
+            ),
+            (
+                "a valid token from another site",
+                [
+                    "Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie, "Origin": "https://evil.example",
+                ], Data("_csrf=\(env.csrf)".utf8)
+            ),
+            (
+                "a valid token, cross-site by Fetch Metadata",
+                [
+                    "Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie, "Sec-Fetch-Site": "cross-site",
+                ], Data("_csrf=\(env.csrf)".utf8)
+            ),
         ]
         for (what, headers, body) in forgeries {
             let reply = try await env.stack.send("POST", "/settings/tokens/1/revoke", headers: headers, body: body)
@@ -114,7 +125,8 @@ struct HardeningTests {
         #expect(!page.text.contains("mallory"))
         var form = [("_csrf", env.csrf), ("name", "Spoof"), ("token", env.frontToken), ("start_date", "")]
         form += [("resources", "tags")]
-        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+            separator: "&")
         let created = try await env.stack.send(
             "POST", "/captures",
             headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": env.cookie, "Authorization": basic],
@@ -151,7 +163,8 @@ struct HardeningTests {
         let text = try await env.stack.get("/metrics").text
         #expect(text.contains(#"switchboard_http_request_duration_seconds_bucket{route="/captures",method="GET",status="200""#))
         #expect(text.contains(#"route="/jobs/{id}",method="GET",status="404""#))
-        #expect(text.contains(#"switchboard_upstream_request_duration_seconds_count{upstream="front",route="tags",status="200"}"#))
+        #expect(
+            text.contains(#"switchboard_upstream_request_duration_seconds_count{upstream="front",route="tags",status="200"}"#))
         #expect(text.contains(#"switchboard_job_runs_total{outcome="succeeded"} 1"#))
         #expect(text.contains("switchboard_worker_restarts 3"))
         #expect(text.contains(#"switchboard_jobs{state="succeeded"} 1"#))
@@ -165,7 +178,9 @@ struct HardeningTests {
         let env = try await CaptureEnvironment.start()
         let key = env.stack.environment["SWITCHBOARD_SECRET_KEY_FILE"] ?? ""
         let database = env.stack.environment["SWITCHBOARD_DB"] ?? ""
-        func mode(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1 }
+        func mode(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
+        }
         #expect(mode(key) == 0o600)
         #expect(mode(database) == 0o600)
         #expect(mode(database + "-wal") == 0o600)
@@ -181,7 +196,10 @@ struct HardeningTests {
                 atPath: key, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: keyMode])
             return try runProgram(
                 "/bin/sh",
-                ["-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary, folder.appendingPathComponent("\(name).sock").path],
+                [
+                    "-c", "exec \"$0\" serve --socket \"$1\" 2>&1", Stack.binary,
+                    folder.appendingPathComponent("\(name).sock").path,
+                ],
                 environment: [
                     "SWITCHBOARD_SECRET_KEY_FILE": key, "SWITCHBOARD_DB": folder.appendingPathComponent("\(name).sqlite").path,
                     "SWITCHBOARD_TEMPLATES": Stack.root.appendingPathComponent("templates").path, "PATH": "/usr/bin:/bin",
@@ -274,7 +292,9 @@ struct HardeningTests {
 
     @Test("a job whose worker keeps dying is not claimed forever: past the attempt limit it ends failed, and the worker serves")
     func crashLoopEnds() async throws {
-        let env = try await CaptureEnvironment.start(extra: ["SWITCHBOARD_JOB_LEASE_SECONDS": "2", "SWITCHBOARD_JOB_MAX_ATTEMPTS": "1"])
+        let env = try await CaptureEnvironment.start(extra: [
+            "SWITCHBOARD_JOB_LEASE_SECONDS": "2", "SWITCHBOARD_JOB_MAX_ATTEMPTS": "1",
+        ])
         defer { env.stop() }
         try await env.slowDown(latencyMs: 400)
         let jobPath = try await env.createCapture(name: "Crash loop")

@@ -7,7 +7,9 @@ import Testing
 struct ListenTests {
     /// Sends one GET over FastCGI to `address` (a socket path or HOST:PORT) and answers the output.
     func fastCGIGet(_ address: String, path: String) throws -> String {
-        try runProgram("/usr/bin/cgi-fcgi", ["-bind", "-connect", address], environment: ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]).output
+        try runProgram(
+            "/usr/bin/cgi-fcgi", ["-bind", "-connect", address], environment: ["REQUEST_METHOD": "GET", "SCRIPT_NAME": path]
+        ).output
     }
 
     func worker(_ stack: Stack, _ arguments: [String], stdin: FileHandle = .nullDevice) throws -> Process {

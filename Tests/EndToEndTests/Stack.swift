@@ -54,7 +54,8 @@ final class Stack: @unchecked Sendable {
         if let sandboxArguments { try await startSandbox(sandboxArguments) }
         try startWorker(threads: threads)
         let render = try runProgram(
-            Self.root.appendingPathComponent("scripts/render-nginx").path, ["\(port)", socket, folder.appendingPathComponent("nginx").path])
+            Self.root.appendingPathComponent("scripts/render-nginx").path,
+            ["\(port)", socket, folder.appendingPathComponent("nginx").path])
         guard render.status == 0 else { throw StackError("render-nginx failed") }
         let nginxFolder = folder.appendingPathComponent("nginx").path
         nginx = try launch(
@@ -82,7 +83,8 @@ final class Stack: @unchecked Sendable {
 
     /// Every log line the stack's processes wrote (worker, nginx, sandbox).
     func allLogs() -> String {
-        let paths = [workerLog, folder.appendingPathComponent("sandbox.log").path]
+        let paths =
+            [workerLog, folder.appendingPathComponent("sandbox.log").path]
             + ["access.log", "error.log", "stderr.log"].map { folder.appendingPathComponent("nginx/\($0)").path }
         return paths.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
     }
@@ -135,7 +137,6 @@ final class Stack: @unchecked Sendable {
     private func launch(_ path: String, _ arguments: [String], log: String) throws -> Process {
         try launchProcess(path, arguments, environment: environment, in: folder, log: log)
     }
-
 
     // MARK: HTTP, as a browser without JavaScript would
 
@@ -198,7 +199,9 @@ struct StackError: Error, CustomStringConvertible {
 /// Runs a program to its end (curl, cgi-fcgi, chromium, a script) and answers its exit status
 /// and what it printed on standard output.
 @discardableResult
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments

@@ -13,7 +13,9 @@ import Testing
 struct SupervisorTests {
     // MARK: (a) what systemd does
 
-    @Test("a socket held outside the worker: SIGKILL the worker, start another (fd 0, then LISTEN_FDS on fd 3), nginx keeps answering")
+    @Test(
+        "a socket held outside the worker: SIGKILL the worker, start another (fd 0, then LISTEN_FDS on fd 3), nginx keeps answering"
+    )
     func heldSocket() async throws {
         let stack = try Stack(sandbox: nil)
         defer { stack.stop() }
@@ -164,7 +166,8 @@ struct SupervisorTests {
             if let object { objects.append(object) }
         }
         for object in objects {
-            #expect(object["time"] is String && object["level"] is String && object["label"] is String && object["message"] is String)
+            #expect(
+                object["time"] is String && object["level"] is String && object["label"] is String && object["message"] is String)
         }
         let request = objects.first { ($0["request_id"] as? String) == "e2e-json-1" }
         #expect((request?["message"] as? String)?.contains("GET /healthz 200") == true)
@@ -188,7 +191,9 @@ struct SupervisorTests {
         #expect(badPeer.errors.contains("IPv4"))
     }
 
-    @Test("libfcgi's allow-list: 127.0.0.1 by default on loopback; a peer not on --allow-from gets no answer and the worker lives on")
+    @Test(
+        "libfcgi's allow-list: 127.0.0.1 by default on loopback; a peer not on --allow-from gets no answer and the worker lives on"
+    )
     func peersNotAllowedAreRefused() async throws {
         let stack = try Stack(sandbox: nil)
         defer { stack.stop() }
@@ -267,12 +272,16 @@ extension SupervisorTests {
         stack.environment.merge(environment) { $1 }
         let process = try stack.launchExtra(
             Stack.binary,
-            ["supervise", "--socket", socket, "--socket-mode", "666", "--worker-pid-file", pidFile, "--", "--threads", "4", "--no-jobs"],
+            [
+                "supervise", "--socket", socket, "--socket-mode", "666", "--worker-pid-file", pidFile, "--", "--threads", "4",
+                "--no-jobs",
+            ],
             log: stack.folder.appendingPathComponent("supervisor.log").path)
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: socket) {
             guard Date() < deadline, process.isRunning else {
-                throw StackError("the supervisor did not open its socket: \(text(stack.folder.appendingPathComponent("supervisor.log").path))")
+                throw StackError(
+                    "the supervisor did not open its socket: \(text(stack.folder.appendingPathComponent("supervisor.log").path))")
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -289,7 +298,8 @@ extension SupervisorTests {
         let serve = ["serve", "--threads", "2", "--no-jobs"] + arguments
         if systemd {
             let script = "exec 3<&0 0</dev/null; LISTEN_FDS=1 LISTEN_PID=$$ exec \"$0\" \"$@\""
-            return try launch(stack, "/bin/sh", ["-c", script, Stack.binary] + serve, stdin: stdin, log: log, environment: environment)
+            return try launch(
+                stack, "/bin/sh", ["-c", script, Stack.binary] + serve, stdin: stdin, log: log, environment: environment)
         }
         return try launch(stack, Stack.binary, serve, stdin: stdin, log: log, environment: environment)
     }
@@ -336,7 +346,8 @@ extension Stack {
         let render = try runProgram(Stack.root.appendingPathComponent("scripts/render-nginx").path, ["\(port)", socket, prefix])
         guard render.status == 0 else { throw StackError("render-nginx failed") }
         _ = try launchExtra(
-            "/usr/sbin/nginx", ["-p", prefix, "-c", prefix + "/nginx.conf", "-e", prefix + "/error.log"], log: prefix + "/stderr.log")
+            "/usr/sbin/nginx", ["-p", prefix, "-c", prefix + "/nginx.conf", "-e", prefix + "/error.log"],
+            log: prefix + "/stderr.log")
     }
 }
 
@@ -381,7 +392,9 @@ func closedAtOnce(from source: String, port: Int) -> Bool {
     remote.sin_port = in_port_t(UInt16(port).bigEndian)
     let connected = withUnsafePointer(to: &local) { localPointer in
         withUnsafePointer(to: &remote) { remotePointer in
-            localPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } == 0
+            localPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            } == 0
                 && remotePointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 } == 0

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastCGI
 
 @Suite("Restart policy, peers, loopback and systemd sockets")

@@ -82,13 +82,17 @@ import Transport
             #expect((pageResponse as? HTTPURLResponse)?.statusCode == 200)
             let html = String(decoding: page, as: UTF8.self)
             #expect(html.contains("Save &amp; Test"))
-            let token = try #require(URLComponents(url: uri, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "auth" }?.value)
+            let token = try #require(
+                URLComponents(url: uri, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "auth" }?.value)
 
             var post = URLRequest(url: URL(string: "/connect-card/setup", relativeTo: uri)!.absoluteURL)
             post.httpMethod = "POST"
             post.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-            post.httpBody = Data("auth=\(token)&redirect_uri=\(Self.redirect.absoluteString.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)".utf8)
-            let (_, response) = try await URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil).data(for: post)
+            post.httpBody = Data(
+                "auth=\(token)&redirect_uri=\(Self.redirect.absoluteString.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                    .utf8)
+            let (_, response) = try await URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil).data(
+                for: post)
             let http = try #require(response as? HTTPURLResponse)
             #expect(http.statusCode == 302)
             #expect(http.value(forHTTPHeaderField: "Location") == Self.redirect.absoluteString + "?id=" + created.id)
@@ -104,11 +108,16 @@ import Transport
 
     @Test func aDuplicateSchemaInTheGroupIsAConflict() async throws {
         try await withSandbox { sandbox, client in
-            _ = try await client.createConnection(service: "15five", group: sandbox.options.groupID, schemaName: "dup", redirectURI: Self.redirect)
+            _ = try await client.createConnection(
+                service: "15five", group: sandbox.options.groupID, schemaName: "dup", redirectURI: Self.redirect)
             let error = await #expect(throws: FivetranError.self) {
-                try await client.createConnection(service: "salesforce", group: sandbox.options.groupID, schemaName: "dup", redirectURI: Self.redirect)
+                try await client.createConnection(
+                    service: "salesforce", group: sandbox.options.groupID, schemaName: "dup", redirectURI: Self.redirect)
             }
-            guard case .conflict(let message)? = error else { Issue.record("got \(String(describing: error))"); return }
+            guard case .conflict(let message)? = error else {
+                Issue.record("got \(String(describing: error))")
+                return
+            }
             #expect(message?.contains("dup") == true)
         }
     }
@@ -150,7 +159,10 @@ import Transport
         try await withSandbox(.init(hourlyQuota: 2)) { sandbox, client in
             _ = try await client.connection(id: try await client.connections(group: sandbox.options.groupID)[0].id)
             let error = await #expect(throws: FivetranError.self) { try await client.connections(group: sandbox.options.groupID) }
-            guard case .rateLimited(let retryAfter, _)? = error else { Issue.record("got \(String(describing: error))"); return }
+            guard case .rateLimited(let retryAfter, _)? = error else {
+                Issue.record("got \(String(describing: error))")
+                return
+            }
             #expect(retryAfter != nil)
         }
     }

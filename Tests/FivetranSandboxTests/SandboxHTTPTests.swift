@@ -7,7 +7,9 @@ import Transport
 @Suite struct SandboxHTTPTests {
     let transport = URLSessionTransport()
 
-    func withSandbox(_ options: FivetranSandbox.Options = .init(), _ body: (URL, FivetranSandbox) async throws -> Void) async throws {
+    func withSandbox(_ options: FivetranSandbox.Options = .init(), _ body: (URL, FivetranSandbox) async throws -> Void)
+        async throws
+    {
         let sandbox = FivetranSandbox(options: options)
         let base = try await sandbox.start()
         do { try await body(base, sandbox) } catch {
@@ -19,8 +21,13 @@ import Transport
 
     static let auth = "Basic " + Data("sandbox-key:sandbox-secret".utf8).base64EncodedString()
 
-    func send(_ base: URL, _ method: String, _ path: String, headers: [String: String] = ["Authorization": auth], body: String? = nil) async throws -> HTTPResponse {
-        try await transport.send(HTTPRequest(method: method, url: URL(string: base.absoluteString + path)!, headers: headers, body: body.map { Data($0.utf8) }))
+    func send(
+        _ base: URL, _ method: String, _ path: String, headers: [String: String] = ["Authorization": auth], body: String? = nil
+    ) async throws -> HTTPResponse {
+        try await transport.send(
+            HTTPRequest(
+                method: method, url: URL(string: base.absoluteString + path)!, headers: headers, body: body.map { Data($0.utf8) })
+        )
     }
 
     func json(_ response: HTTPResponse) throws -> [String: Any] {
@@ -47,9 +54,16 @@ import Transport
 
     @Test func acceptAndContentTypeAreChecked() async throws {
         try await withSandbox { base, _ in
-            #expect(try await send(base, "GET", "/v1/connections", headers: ["Authorization": Self.auth, "Accept": "text/html"]).status == 406)
-            #expect(try await send(base, "GET", "/v1/connections", headers: ["Authorization": Self.auth, "Accept": "application/json; version=2"]).status == 200)
-            let post = try await send(base, "POST", "/v1/connections", headers: ["Authorization": Self.auth, "Content-Type": "text/plain"], body: "{}")
+            #expect(
+                try await send(base, "GET", "/v1/connections", headers: ["Authorization": Self.auth, "Accept": "text/html"])
+                    .status == 406)
+            #expect(
+                try await send(
+                    base, "GET", "/v1/connections",
+                    headers: ["Authorization": Self.auth, "Accept": "application/json; version=2"]
+                ).status == 200)
+            let post = try await send(
+                base, "POST", "/v1/connections", headers: ["Authorization": Self.auth, "Content-Type": "text/plain"], body: "{}")
             #expect(post.status == 415)
         }
     }
@@ -72,15 +86,18 @@ import Transport
     @Test func createNamesTheMissingSchemaField() async throws {
         try await withSandbox { base, _ in
             let headers = ["Authorization": Self.auth, "Content-Type": "application/json"]
-            let response = try await send(base, "POST", "/v1/connections", headers: headers,
-                                          body: #"{"service":"gcs","group_id":"sandbox_group","config":{"schema":"files"}}"#)
+            let response = try await send(
+                base, "POST", "/v1/connections", headers: headers,
+                body: #"{"service":"gcs","group_id":"sandbox_group","config":{"schema":"files"}}"#)
             #expect(response.status == 400)
             #expect((try json(response)["message"] as? String)?.contains("config.table_group_name") == true)
-            let unknownGroup = try await send(base, "POST", "/v1/connections", headers: headers,
-                                              body: #"{"service":"15five","group_id":"other","config":{"schema":"x"}}"#)
+            let unknownGroup = try await send(
+                base, "POST", "/v1/connections", headers: headers,
+                body: #"{"service":"15five","group_id":"other","config":{"schema":"x"}}"#)
             #expect(unknownGroup.status == 404)
-            let plain = try await send(base, "POST", "/v1/connections", headers: headers,
-                                       body: #"{"service":"15five","group_id":"sandbox_group","config":{"schema":"x"}}"#)
+            let plain = try await send(
+                base, "POST", "/v1/connections", headers: headers,
+                body: #"{"service":"15five","group_id":"sandbox_group","config":{"schema":"x"}}"#)
             #expect(plain.status == 201)
             #expect((try json(plain)["data"] as? [String: Any])?["connect_card"] == nil)
         }
@@ -102,7 +119,8 @@ import Transport
     @Test func adminHooksInjectFaultsCountAndReset() async throws {
         try await withSandbox { base, sandbox in
             let hook = ["Content-Type": "application/json"]
-            #expect(try await send(base, "POST", "/_sandbox/faults", headers: hook, body: #"{"status":500,"count":1}"#).status == 200)
+            #expect(
+                try await send(base, "POST", "/_sandbox/faults", headers: hook, body: #"{"status":500,"count":1}"#).status == 200)
             #expect(try await send(base, "GET", "/v1/connections").status == 500)
             #expect(try await send(base, "GET", "/v1/connections").status == 200)
             let stats = try json(try await send(base, "GET", "/_sandbox/stats", headers: [:]))

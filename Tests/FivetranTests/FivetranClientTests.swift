@@ -9,7 +9,10 @@ import Transport
     static let secret = "s3cr3t-VALUE-never-shown"
     let clock = TestClock()
 
-    func client(_ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current, policy: FivetranRetryPolicy = FivetranRetryPolicy()) -> FivetranClient {
+    func client(
+        _ transport: ScriptedTransport, style: FivetranClient.PathStyle = .current,
+        policy: FivetranRetryPolicy = FivetranRetryPolicy()
+    ) -> FivetranClient {
         let clock = self.clock
         return FivetranClient(
             baseURL: URL(string: "https://api.example.test")!, apiKey: "key123", apiSecret: Self.secret,
@@ -36,15 +39,18 @@ import Transport
         let connections = try await client(transport).connections(group: "g1")
         #expect(connections.map { $0.id } == ["a", "b", "c", "d", "e"])
         let urls = transport.requests.map { $0.url.absoluteString }
-        #expect(urls == [
-            "https://api.example.test/v1/groups/g1/connections?limit=1000",
-            "https://api.example.test/v1/groups/g1/connections?limit=1000&cursor=c1",
-            "https://api.example.test/v1/groups/g1/connections?limit=1000&cursor=c2",
-        ])
+        #expect(
+            urls == [
+                "https://api.example.test/v1/groups/g1/connections?limit=1000",
+                "https://api.example.test/v1/groups/g1/connections?limit=1000&cursor=c1",
+                "https://api.example.test/v1/groups/g1/connections?limit=1000&cursor=c2",
+            ])
     }
 
     @Test func decodesTheEnvelopeAndKeepsTheRawObject() async throws {
-        let transport = ScriptedTransport([.json(#"{"code":"Success","data":\#(Self.connectionJSON("abc", schema: "sales", setup: "connected"))}"#)])
+        let transport = ScriptedTransport([
+            .json(#"{"code":"Success","data":\#(Self.connectionJSON("abc", schema: "sales", setup: "connected"))}"#)
+        ])
         let connection = try await client(transport).connection(id: "abc")
         #expect(connection.id == "abc")
         #expect(connection.schema == "sales")
@@ -60,7 +66,11 @@ import Transport
     }
 
     @Test func decodesConnectorTypes() async throws {
-        let transport = ScriptedTransport([.json(#"{"code":"Success","data":{"items":[{"id":"15five","name":"15Five","type":"HumanResources","description":"d","icon_url":"https://x.test/i.svg","icons":["https://x.test/i.svg"],"link_to_docs":"https://fivetran.com/docs/x","connector_class":"lite","service_status":"general_availability"}]}}"#)])
+        let transport = ScriptedTransport([
+            .json(
+                #"{"code":"Success","data":{"items":[{"id":"15five","name":"15Five","type":"HumanResources","description":"d","icon_url":"https://x.test/i.svg","icons":["https://x.test/i.svg"],"link_to_docs":"https://fivetran.com/docs/x","connector_class":"lite","service_status":"general_availability"}]}}"#
+            )
+        ])
         let types = try await client(transport).connectorTypes()
         #expect(types.count == 1)
         #expect(types[0].name == "15Five")
@@ -81,8 +91,11 @@ import Transport
     }
 
     @Test func aServerErrorIsRetriedThenReported() async {
-        let transport = ScriptedTransport(Array(repeating: .json(#"{"code":"Unavailable","message":"down"}"#, status: 503), count: 5))
-        await #expect(throws: FivetranError.server(status: 503, message: "down")) { try await client(transport).connection(id: "x") }
+        let transport = ScriptedTransport(
+            Array(repeating: .json(#"{"code":"Unavailable","message":"down"}"#, status: 503), count: 5))
+        await #expect(throws: FivetranError.server(status: 503, message: "down")) {
+            try await client(transport).connection(id: "x")
+        }
         #expect(transport.requests.count == 3)
         #expect(clock.sleeps == [.milliseconds(250), .milliseconds(500)])
     }
@@ -91,7 +104,10 @@ import Transport
         let url = URL(string: "https://api.example.test/v1/connections/x")!
         let transport = ScriptedTransport(Array(repeating: .fail(.connectionFailed(url, "refused")), count: 3))
         let error = await #expect(throws: FivetranError.self) { try await client(transport).connection(id: "x") }
-        guard case .unreachable(let reason)? = error else { Issue.record("got \(String(describing: error))"); return }
+        guard case .unreachable(let reason)? = error else {
+            Issue.record("got \(String(describing: error))")
+            return
+        }
         #expect(reason.contains("api.example.test"))
         #expect(transport.requests.count == 3)
     }
@@ -107,7 +123,9 @@ import Transport
     }
 
     @Test func aRateLimitBeyondTheDeadlineFailsAtOnce() async {
-        let transport = ScriptedTransport([.json(#"{"code":"TooManyRequests","message":"hourly"}"#, status: 429, headers: ["Retry-After": "3600"])])
+        let transport = ScriptedTransport([
+            .json(#"{"code":"TooManyRequests","message":"hourly"}"#, status: 429, headers: ["Retry-After": "3600"])
+        ])
         await #expect(throws: FivetranError.rateLimited(retryAfter: .seconds(3600), message: "hourly")) {
             try await client(transport).connection(id: "x", deadline: clock.instant.advanced(by: .seconds(10)))
         }
@@ -115,22 +133,33 @@ import Transport
     }
 
     @Test func rateLimitRetriesAreBounded() async {
-        let transport = ScriptedTransport(Array(repeating: .json(#"{"code":"TooManyRequests","message":"m"}"#, status: 429, headers: ["Retry-After": "1"]), count: 10))
-        await #expect(throws: FivetranError.rateLimited(retryAfter: .seconds(1), message: "m")) { try await client(transport).connection(id: "x") }
+        let transport = ScriptedTransport(
+            Array(
+                repeating: .json(#"{"code":"TooManyRequests","message":"m"}"#, status: 429, headers: ["Retry-After": "1"]),
+                count: 10))
+        await #expect(throws: FivetranError.rateLimited(retryAfter: .seconds(1), message: "m")) {
+            try await client(transport).connection(id: "x")
+        }
         #expect(transport.requests.count == 4)
     }
 
     @Test func aCreateIsNotResentAfterAServerError() async {
         let transport = ScriptedTransport([.json(#"{"code":"Error","message":"oops"}"#, status: 500), .json("{}", status: 500)])
         await #expect(throws: FivetranError.server(status: 500, message: "oops")) {
-            try await client(transport).createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
+            try await client(transport).createConnection(
+                service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
         }
         #expect(transport.requests.count == 1)
     }
 
     func createBody(service: String) async throws -> [String: JSONValue] {
-        let transport = ScriptedTransport([.json(#"{"code":"Success","data":{"id":"new1","service":"\#(service)","schema":"n","group_id":"g1","paused":false,"status":{"setup_state":"incomplete"},"connect_card":{"token":"t","uri":"https://card.test/connect-card/setup?auth=t"}}}"#, status: 201)])
-        let created = try await client(transport).createConnection(service: service, group: "g1", schemaName: "my_name", redirectURI: URL(string: "http://app.test/return")!)
+        let transport = ScriptedTransport([
+            .json(
+                #"{"code":"Success","data":{"id":"new1","service":"\#(service)","schema":"n","group_id":"g1","paused":false,"status":{"setup_state":"incomplete"},"connect_card":{"token":"t","uri":"https://card.test/connect-card/setup?auth=t"}}}"#,
+                status: 201)
+        ])
+        let created = try await client(transport).createConnection(
+            service: service, group: "g1", schemaName: "my_name", redirectURI: URL(string: "http://app.test/return")!)
         #expect(created.connectCard?.uri.host == "card.test")
         let request = try #require(transport.requests.first)
         #expect(request.method == "POST")
@@ -167,16 +196,31 @@ import Transport
     @Test func aCreateWithoutACardInTheReplyAsksForOne() async throws {
         let transport = ScriptedTransport([
             .json(#"{"code":"Success","data":\#(Self.connectionJSON("new1"))}"#, status: 201),
-            .json(#"{"code":"Success","data":{"connector_id":"new1","connect_card":{"token":"t2","uri":"https://card.test/connect-card/setup?auth=t2"}}}"#),
+            .json(
+                #"{"code":"Success","data":{"connector_id":"new1","connect_card":{"token":"t2","uri":"https://card.test/connect-card/setup?auth=t2"}}}"#
+            ),
         ])
-        let created = try await client(transport).createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
+        let created = try await client(transport).createConnection(
+            service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
         #expect(created.connectCard?.uri.absoluteString == "https://card.test/connect-card/setup?auth=t2")
         #expect(transport.requests.map { $0.url.path } == ["/v1/connections", "/v1/connections/new1/connect-card"])
     }
 
     @Test(arguments: [
-        (FivetranClient.PathStyle.current, ["/v1/metadata/connector-types", "/v1/groups/g1/connections", "/v1/connections/c1", "/v1/connections/c1/connect-card", "/v1/connections"]),
-        (.legacy, ["/v1/metadata/connectors", "/v1/groups/g1/connectors", "/v1/connectors/c1", "/v1/connectors/c1/connect-card", "/v1/connectors"]),
+        (
+            FivetranClient.PathStyle.current,
+            [
+                "/v1/metadata/connector-types", "/v1/groups/g1/connections", "/v1/connections/c1",
+                "/v1/connections/c1/connect-card", "/v1/connections",
+            ]
+        ),
+        (
+            .legacy,
+            [
+                "/v1/metadata/connectors", "/v1/groups/g1/connectors", "/v1/connectors/c1", "/v1/connectors/c1/connect-card",
+                "/v1/connectors",
+            ]
+        ),
     ])
     func pathsFollowTheStyle(style: FivetranClient.PathStyle, paths: [String]) async throws {
         let card = #"{"code":"Success","data":{"connector_id":"c1","connect_card":{"token":"t","uri":"https://card.test/x"}}}"#
@@ -185,14 +229,16 @@ import Transport
             .json(#"{"code":"Success","data":{"items":[]}}"#),
             .json(#"{"code":"Success","data":\#(Self.connectionJSON("c1"))}"#),
             .json(card),
-            .json(#"{"code":"Success","data":{"id":"c2","connect_card":{"token":"t","uri":"https://card.test/y"}}}"#, status: 201),
+            .json(
+                #"{"code":"Success","data":{"id":"c2","connect_card":{"token":"t","uri":"https://card.test/y"}}}"#, status: 201),
         ])
         let client = client(transport, style: style)
         _ = try await client.connectorTypes()
         _ = try await client.connections(group: "g1")
         _ = try await client.connection(id: "c1")
         _ = try await client.connectCard(id: "c1", redirectURI: URL(string: "http://app.test/r")!)
-        _ = try await client.createConnection(service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
+        _ = try await client.createConnection(
+            service: "15five", group: "g1", schemaName: "n", redirectURI: URL(string: "http://app.test/r")!)
         #expect(transport.requests.map { $0.url.path } == paths)
     }
 
@@ -206,34 +252,54 @@ import Transport
 
     @Test func aBaseURLEndingInV1IsAccepted() async throws {
         let transport = ScriptedTransport([.json(#"{"code":"Success","data":\#(Self.connectionJSON("x"))}"#)])
-        let client = FivetranClient(baseURL: URL(string: "https://api.example.test/v1/")!, apiKey: "k", apiSecret: "s", transport: transport)
+        let client = FivetranClient(
+            baseURL: URL(string: "https://api.example.test/v1/")!, apiKey: "k", apiSecret: "s", transport: transport)
         _ = try await client.connection(id: "x")
         #expect(transport.requests[0].url.absoluteString == "https://api.example.test/v1/connections/x")
     }
 
     @Test func theSecretAppearsInNoErrorOrDescription() async {
         let auth = Data("key123:\(Self.secret)".utf8).base64EncodedString()
-        let transport = ScriptedTransport([.json(#"{"code":"AuthFailed","message":"Invalid authorization credentials for \#(Self.secret) / \#(auth)"}"#, status: 401)])
+        let transport = ScriptedTransport([
+            .json(
+                #"{"code":"AuthFailed","message":"Invalid authorization credentials for \#(Self.secret) / \#(auth)"}"#,
+                status: 401)
+        ])
         let client = client(transport)
         let error = await #expect(throws: FivetranError.self) { try await client.connections(group: "g1") }
-        let texts = [String(describing: error), error?.description ?? "", String(reflecting: error), String(describing: client),
-                     String(reflecting: client), { var s = ""; dump(client, to: &s); return s }()]
+        let texts = [
+            String(describing: error), error?.description ?? "", String(reflecting: error), String(describing: client),
+            String(reflecting: client),
+            {
+                var s = ""
+                dump(client, to: &s)
+                return s
+            }(),
+        ]
         for text in texts {
             #expect(!text.contains(Self.secret))
             #expect(!text.contains(auth))
         }
-        #expect(error?.description.hasPrefix("Fivetran rejected the API key or secret (401): Invalid authorization credentials") == true)
+        #expect(
+            error?.description.hasPrefix("Fivetran rejected the API key or secret (401): Invalid authorization credentials")
+                == true)
     }
 
     @Test func aRepeatedCursorStopsInsteadOfLooping() async {
         let transport = ScriptedTransport([.json(Self.page(["a"], next: "same")), .json(Self.page(["b"], next: "same"))])
         let error = await #expect(throws: FivetranError.self) { try await client(transport).connections(group: "g1") }
-        guard case .malformedResponse? = error else { Issue.record("got \(String(describing: error))"); return }
+        guard case .malformedResponse? = error else {
+            Issue.record("got \(String(describing: error))")
+            return
+        }
     }
 
     @Test func aBodyThatIsNotTheEnvelopeIsMalformed() async {
         let transport = ScriptedTransport([.reply(HTTPResponse(status: 200, body: Data("<html>".utf8)))])
-        await #expect(throws: FivetranError.malformedResponse(route: "GET /v1/connections/x", reason: "unreadable JSON at the top level: The given data was not valid JSON.")) {
+        await #expect(
+            throws: FivetranError.malformedResponse(
+                route: "GET /v1/connections/x", reason: "unreadable JSON at the top level: The given data was not valid JSON.")
+        ) {
             try await client(transport).connection(id: "x")
         }
     }

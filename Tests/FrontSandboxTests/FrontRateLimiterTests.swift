@@ -1,5 +1,6 @@
-@testable import Sandbox
 import Testing
+
+@testable import Sandbox
 
 /// The limiter is a value fed explicit times: no sockets, no sleeping.
 @Suite("Front rate limiter")

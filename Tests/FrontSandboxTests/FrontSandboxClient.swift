@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Sandbox
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A tiny HTTP client for the tests: real requests over loopback, JSON decoded loosely.
 struct Reply {
@@ -50,7 +51,9 @@ struct SandboxClient {
     }
 
     /// Status, lower-cased headers and the body's bytes, not parsed (hostile bodies are not JSON).
-    func raw(_ target: String, token: String? = SandboxClient.token) async throws -> (status: Int, headers: [String: String], body: String) {
+    func raw(_ target: String, token: String? = SandboxClient.token) async throws -> (
+        status: Int, headers: [String: String], body: String
+    ) {
         var request = URLRequest(url: URL(string: target.hasPrefix("http") ? target : base + target)!)
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await session.data(for: request)
@@ -87,11 +90,16 @@ struct SandboxClient {
     }
 }
 
-struct PagingError: Error { var status: Int; var message: String }
+struct PagingError: Error {
+    var status: Int
+    var message: String
+}
 
 /// Starts a sandbox on a free port for one test and stops it afterwards.
-func withSandbox<T>(_ configure: (inout FrontSandbox.Options) -> Void = { _ in },
-                    _ body: (FrontSandbox, SandboxClient) async throws -> T) async throws -> T {
+func withSandbox<T>(
+    _ configure: (inout FrontSandbox.Options) -> Void = { _ in },
+    _ body: (FrontSandbox, SandboxClient) async throws -> T
+) async throws -> T {
     var options = FrontSandbox.Options()
     options.conversations = 40
     options.eventsPerConversation = 5

@@ -55,7 +55,9 @@ struct FrontSandboxTests {
     func envelope() async throws {
         try await withSandbox { sandbox, client in
             let base = sandbox.baseURL!.absoluteString
-            for path in ["/channels", "/inboxes", "/tags", "/teammates", "/teams", "/contacts", "/events", "/conversations", "/accounts"] {
+            for path in [
+                "/channels", "/inboxes", "/tags", "/teammates", "/teams", "/contacts", "/events", "/conversations", "/accounts",
+            ] {
                 let reply = try await client.get(path)
                 #expect(reply.status == 200, "\(path)")
                 #expect(Set(reply.object.keys) == ["_pagination", "_links", "_results"], "\(path)")
@@ -105,7 +107,9 @@ struct FrontSandboxTests {
             while true {
                 let page = try await client.get(target)
                 resent += page.ids
-                guard let next = page.next, let token = URLComponents(string: next)?.queryItems?.first(where: { $0.name == "page_token" })?.value else { break }
+                guard let next = page.next,
+                    let token = URLComponents(string: next)?.queryItems?.first(where: { $0.name == "page_token" })?.value
+                else { break }
                 target = "/contacts?limit=10&limit=10&sort_by=updated_at&sort_order=asc&page_token=\(token)"
             }
             #expect(resent == ids)
@@ -135,9 +139,12 @@ struct FrontSandboxTests {
             #expect(all.count > 40)
             let pivot = seconds(all[all.count / 3]["emitted_at"])
             let end = seconds(all[2 * all.count / 3]["emitted_at"])
-            let expected = all.filter { seconds($0["emitted_at"]) > pivot && seconds($0["emitted_at"]) < end }.compactMap { $0["id"] as? String }
+            let expected = all.filter { seconds($0["emitted_at"]) > pivot && seconds($0["emitted_at"]) < end }.compactMap {
+                $0["id"] as? String
+            }
 
-            let pages = try await client.pages("/events?q%5Bafter%5D=\(pivot)&q%5Bbefore%5D=\(end)&sort_by=created_at&sort_order=asc&limit=100")
+            let pages = try await client.pages(
+                "/events?q%5Bafter%5D=\(pivot)&q%5Bbefore%5D=\(end)&sort_by=created_at&sort_order=asc&limit=100")
             let docs = pages.flatMap(\.results)
             #expect(docs.compactMap { $0["id"] as? String } == expected)
             let times = docs.map { seconds($0["emitted_at"]) }
@@ -160,10 +167,14 @@ struct FrontSandboxTests {
     func contactsUpdatedAfter() async throws {
         try await withSandbox { _, client in
             let truth = try await client.admin("GET", "/_sandbox/truth").object
-            let all = ((truth["contacts"] as? [[String: Any]]) ?? []).sorted { seconds($0["updated_at"]) < seconds($1["updated_at"]) }
+            let all = ((truth["contacts"] as? [[String: Any]]) ?? []).sorted {
+                seconds($0["updated_at"]) < seconds($1["updated_at"])
+            }
             let pivot = seconds(all[all.count / 2]["updated_at"])
             let expected = all.filter { seconds($0["updated_at"]) > pivot }.compactMap { $0["id"] as? String }
-            let docs = try await client.pages("/contacts?q%5Bupdated_after%5D=\(pivot)&sort_by=updated_at&sort_order=asc&limit=25").flatMap(\.results)
+            let docs = try await client.pages(
+                "/contacts?q%5Bupdated_after%5D=\(pivot)&sort_by=updated_at&sort_order=asc&limit=25"
+            ).flatMap(\.results)
             #expect(docs.compactMap { $0["id"] as? String } == expected)
         }
     }
@@ -232,7 +243,10 @@ struct FrontSandboxTests {
 
     @Test("the burst limit answers 429 with x-front-tier while the minute budget remains; search gets 40 %")
     func burstAndSearchLimits() async throws {
-        try await withSandbox({ $0.burstPerSecond = 5; $0.rateLimitPerMinute = 10 }) { _, client in
+        try await withSandbox({
+            $0.burstPerSecond = 5
+            $0.rateLimitPerMinute = 10
+        }) { _, client in
             for _ in 0..<4 { #expect(try await client.get("/conversations/search/is:open").status == 200) }
             let search = try await client.get("/conversations/search/is:open")
             #expect(search.status == 429)  // 40 % of 10
@@ -284,11 +298,13 @@ struct FrontSandboxTests {
         try await withSandbox { _, client in
             let newest = try await client.get("/events?limit=1").results[0]
             let since = seconds(newest["emitted_at"])
-            let changed = try await client.admin("POST", "/_sandbox/conversations/change", ["count": 3, "change": "archive"]).object
+            let changed = try await client.admin("POST", "/_sandbox/conversations/change", ["count": 3, "change": "archive"])
+                .object
             let changedIDs = ((changed["conversations"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
             #expect(changedIDs.count == 3)
 
-            let events = try await client.pages("/events?q%5Bafter%5D=\(since)&sort_by=created_at&sort_order=asc").flatMap(\.results)
+            let events = try await client.pages("/events?q%5Bafter%5D=\(since)&sort_by=created_at&sort_order=asc").flatMap(
+                \.results)
             #expect(events.count == 3)
             for event in events {
                 #expect(event["type"] as? String == "archive")
@@ -311,7 +327,8 @@ struct FrontSandboxTests {
             let created = try await client.admin("POST", "/_sandbox/conversations", ["count": 2]).object
             let newIDs = ((created["conversations"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
             #expect(newIDs.count == 2)
-            let window = try await client.get("/conversations/search/after:\(since)%20before:\(Date().timeIntervalSince1970 + 60)")
+            let window = try await client.get(
+                "/conversations/search/after:\(since)%20before:\(Date().timeIntervalSince1970 + 60)")
             #expect(Set(newIDs + [changedIDs[0]]).isSubset(of: Set(window.ids)))
         }
     }
@@ -323,7 +340,8 @@ struct FrontSandboxTests {
             let since = seconds(last["updated_at"])
             let updated = try await client.admin("POST", "/_sandbox/contacts/update", ["count": 4]).object
             let ids = ((updated["contacts"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
-            let newer = try await client.pages("/contacts?q%5Bupdated_after%5D=\(since)&sort_by=updated_at&sort_order=asc").flatMap(\.ids)
+            let newer = try await client.pages("/contacts?q%5Bupdated_after%5D=\(since)&sort_by=updated_at&sort_order=asc")
+                .flatMap(\.ids)
             #expect(Set(newer) == Set(ids) && newer.count == 4)
 
             let tags = try await client.get("/tags?limit=100").ids
@@ -345,7 +363,12 @@ struct FrontSandboxTests {
     func portInUse() async throws {
         try await withSandbox { sandbox, _ in
             let port = try #require(sandbox.port)
-            let second = FrontSandbox(options: { var o = FrontSandbox.Options(); o.conversations = 1; return o }())
+            let second = FrontSandbox(
+                options: {
+                    var o = FrontSandbox.Options()
+                    o.conversations = 1
+                    return o
+                }())
             await #expect(throws: (any Error).self) { try await second.start(port: port) }
             #expect(second.port == nil)
         }
@@ -381,7 +404,11 @@ struct FrontSandboxTests {
         let two = try await withSandbox { _, client in try await client.admin("GET", "/_sandbox/truth").object }
         #expect(NSDictionary(dictionary: one) == NSDictionary(dictionary: two))
 
-        try await withSandbox({ $0.conversations = 5_000; $0.eventsPerConversation = 5; $0.contacts = 2_000 }) { _, client in
+        try await withSandbox({
+            $0.conversations = 5_000
+            $0.eventsPerConversation = 5
+            $0.contacts = 2_000
+        }) { _, client in
             let truth = try await client.admin("GET", "/_sandbox/truth").object
             let events = (truth["events"] as? [[String: Any]]) ?? []
             #expect(events.count >= 20_000)

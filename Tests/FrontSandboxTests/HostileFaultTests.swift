@@ -11,8 +11,10 @@ struct HostileFaultTests {
         try await withSandbox { _, client in
             let set = try await client.admin(
                 "POST", "/_sandbox/faults",
-                ["headers": ["X-RateLimit-Limit": "nan", "x-ratelimit-remaining": "-5", "x-ratelimit-reset": "1e400"],
-                 "count": 2, "route_prefix": "/events"])
+                [
+                    "headers": ["X-RateLimit-Limit": "nan", "x-ratelimit-remaining": "-5", "x-ratelimit-reset": "1e400"],
+                    "count": 2, "route_prefix": "/events",
+                ])
             #expect(set.status == 200)
             let listed = (set.object["faults"] as? [[String: Any]])?.first
             #expect((listed?["headers"] as? [String: String])?["x-ratelimit-limit"] == "nan")
@@ -51,7 +53,8 @@ struct HostileFaultTests {
     @Test("headers given with a status go on that injected answer: a 429 whose retry-after is inf")
     func retryAfterOnStatus() async throws {
         try await withSandbox { _, client in
-            _ = try await client.admin("POST", "/_sandbox/faults", ["status": 429, "headers": ["retry-after": "inf"], "count": 1])
+            _ = try await client.admin(
+                "POST", "/_sandbox/faults", ["status": 429, "headers": ["retry-after": "inf"], "count": 1])
             let limited = try await client.raw("/teams")
             #expect(limited.status == 429)
             #expect(limited.headers["retry-after"] == "inf")
@@ -69,9 +72,12 @@ struct HostileFaultTests {
         for (mode, literal) in literals.sorted(by: { $0.key < $1.key }) {
             try await withSandbox { _, client in
                 // Compared from "_results" on: each page's next link carries a fresh page token.
-                func results(_ body: String) -> String { body.range(of: "\"_results\":").map { String(body[$0.lowerBound...]) } ?? "" }
+                func results(_ body: String) -> String {
+                    body.range(of: "\"_results\":").map { String(body[$0.lowerBound...]) } ?? ""
+                }
                 let clean = try await client.raw("/events?limit=2")
-                _ = try await client.admin("POST", "/_sandbox/faults", ["corrupt_timestamps": mode, "count": 1, "route_prefix": "/events"])
+                _ = try await client.admin(
+                    "POST", "/_sandbox/faults", ["corrupt_timestamps": mode, "count": 1, "route_prefix": "/events"])
                 #expect(try await client.raw("/contacts?limit=2").body.contains(":\(literal)") == false, "\(mode): other routes")
                 let hostile = try await client.raw("/events?limit=2")
                 #expect(hostile.status == 200)
@@ -79,10 +85,12 @@ struct HostileFaultTests {
                     #expect(hostile.body.contains("\"\(key)\":\(literal)"), "\(mode): \(key)")
                 }
                 // Exactly the timestamps changed: the clean page with each one replaced is the hostile page.
-                let pattern = try NSRegularExpression(pattern: #""(emitted_at|created_at|updated_at|posted_at|waiting_since)":-?[0-9]+(\.[0-9]+)?"#)
+                let pattern = try NSRegularExpression(
+                    pattern: #""(emitted_at|created_at|updated_at|posted_at|waiting_since)":-?[0-9]+(\.[0-9]+)?"#)
                 let cleanResults = results(clean.body)
                 let expected = pattern.stringByReplacingMatches(
-                    in: cleanResults, range: NSRange(cleanResults.startIndex..., in: cleanResults), withTemplate: "\"$1\":\(literal)")
+                    in: cleanResults, range: NSRange(cleanResults.startIndex..., in: cleanResults),
+                    withTemplate: "\"$1\":\(literal)")
                 #expect(!cleanResults.isEmpty && expected != cleanResults)
                 #expect(results(hostile.body) == expected, "\(mode)")
                 // The next page is clean again: the seeded data never changed.
@@ -96,7 +104,8 @@ struct HostileFaultTests {
     func corruptOnlyLists() async throws {
         try await withSandbox { _, client in
             let id = try #require(try await client.get("/contacts?limit=1").ids.first)
-            _ = try await client.admin("POST", "/_sandbox/faults", ["corrupt_timestamps": "1e400", "count": 1, "route_prefix": "/contacts"])
+            _ = try await client.admin(
+                "POST", "/_sandbox/faults", ["corrupt_timestamps": "1e400", "count": 1, "route_prefix": "/contacts"])
             let single = try await client.raw("/contacts/\(id)")
             #expect(single.status == 200)
             #expect(!single.body.contains("1e400"))

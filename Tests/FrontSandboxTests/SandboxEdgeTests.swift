@@ -16,7 +16,8 @@ import Testing
     }
 
     @Test func queriesKeepOrderAndRepeatsDecodeEscapesAndReadPlusAsASpace() {
-        let request = SandboxRequest(method: "get", path: "/a%2Fb/c", query: "q%5Btypes%5D%5B%5D=tag&q%5Btypes%5D%5B%5D=assign&s=a+b%2B&e")
+        let request = SandboxRequest(
+            method: "get", path: "/a%2Fb/c", query: "q%5Btypes%5D%5B%5D=tag&q%5Btypes%5D%5B%5D=assign&s=a+b%2B&e")
         #expect(request.method == "GET")
         #expect(request.segments == ["a/b", "c"])
         #expect(request.queryItems.map(\.name) == ["q[types][]", "q[types][]", "s", "e"])

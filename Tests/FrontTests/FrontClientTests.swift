@@ -37,8 +37,9 @@ let secret = "s3cr3t-t0k3n"
 
     @Test func a429WaitsExactlyRetryAfterThenRetries() async throws {
         let transport = ScriptedTransport([
-            .json(#"{"_error":{"status":429,"title":"Too many requests","message":"Rate limit exceeded"}}"#, status: 429,
-                  headers: ["retry-after": "7", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"]),
+            .json(
+                #"{"_error":{"status":429,"title":"Too many requests","message":"Rate limit exceeded"}}"#, status: 429,
+                headers: ["retry-after": "7", "x-ratelimit-limit": "100", "x-ratelimit-remaining": "0"]),
             .json(emptyPage),
         ])
         let result = try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
@@ -81,7 +82,8 @@ let secret = "s3cr3t-t0k3n"
     }
 
     @Test func a403NamesTheMissingScope() async {
-        let transport = ScriptedTransport([.json(#"{"_error":{"status":403,"title":"Forbidden","message":"nope"}}"#, status: 403)])
+        let transport = ScriptedTransport([.json(#"{"_error":{"status":403,"title":"Forbidden","message":"nope"}}"#, status: 403)]
+        )
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/conversations/search/after:1%20before:2")!)
         } throws: { error in
@@ -100,7 +102,9 @@ let secret = "s3cr3t-t0k3n"
     }
 
     @Test func otherClientErrorsStopWithFrontsMessage() async {
-        let transport = ScriptedTransport([.json(#"{"_error":{"status":400,"title":"Bad request","message":"Unknown page token"}}"#, status: 400)])
+        let transport = ScriptedTransport([
+            .json(#"{"_error":{"status":400,"title":"Bad request","message":"Unknown page token"}}"#, status: 400)
+        ])
         await #expect {
             try await client(transport).page(URL(string: "http://127.0.0.1:9/tags")!)
         } throws: { error in

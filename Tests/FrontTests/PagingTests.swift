@@ -16,7 +16,9 @@ import Testing
 
     @Test func aShortPageWithANextIsNotTheEnd() throws {
         let page = try FrontPage.parse(
-            Data(#"{"_pagination":{"next":"https://api2.frontapp.com/tags?page_token=2"},"_links":{"self":"x"},"_results":[{"id":"tag_1"}]}"#.utf8),
+            Data(
+                #"{"_pagination":{"next":"https://api2.frontapp.com/tags?page_token=2"},"_links":{"self":"x"},"_results":[{"id":"tag_1"}]}"#
+                    .utf8),
             route: "/tags")
         var pager = FrontPager(first: URL(string: "https://api2.frontapp.com/tags")!, baseURL: base)
         #expect(page.results.count == 1)
@@ -37,13 +39,16 @@ import Testing
     }
 
     @Test func documentsAreKeptByteForByte() throws {
-        let body = #"{"_pagination":{"next":null},"_links":{"self":"x"},"_results":[ {"z":1,"id":"evt_1","emitted_at":1731619498.317,"conversation":{"id":"cnv_1","updated_at":1731619498.3,"subject":"héllo \"q\""}} ],"_total":1}"#
+        let body =
+            #"{"_pagination":{"next":null},"_links":{"self":"x"},"_results":[ {"z":1,"id":"evt_1","emitted_at":1731619498.317,"conversation":{"id":"cnv_1","updated_at":1731619498.3,"subject":"héllo \"q\""}} ],"_total":1}"#
         let page = try FrontPage.parse(Data(body.utf8), route: "/events")
         let event = try #require(page.results.first)
         #expect(String(decoding: event.json, as: UTF8.self).hasPrefix(#"{"z":1,"id":"evt_1","emitted_at":1731619498.317"#))
         #expect(event.emittedAt == 1731619498.317)
         #expect(event.conversation?.id == "cnv_1")
-        #expect(String(decoding: event.conversation!.json, as: UTF8.self) == #"{"id":"cnv_1","updated_at":1731619498.3,"subject":"héllo \"q\""}"#)
+        #expect(
+            String(decoding: event.conversation!.json, as: UTF8.self)
+                == #"{"id":"cnv_1","updated_at":1731619498.3,"subject":"héllo \"q\""}"#)
         #expect(page.total == 1)
         #expect(page.next == nil)
     }

@@ -8,7 +8,8 @@ import Testing
     let search = RouteClass(path: "/conversations/search/after:1 before:2")
 
     /// Feeds one answer with the given budget, as Front would send it.
-    func answered(_ limiter: inout RateLimiter, _ route: RouteClass, remaining: Int, reset: Double, now: Double, limit: Int = 100) {
+    func answered(_ limiter: inout RateLimiter, _ route: RouteClass, remaining: Int, reset: Double, now: Double, limit: Int = 100)
+    {
         limiter.record(
             status: 200, headers: RateLimitHeaders(limit: limit, remaining: remaining, reset: reset), route: route, now: now)
     }
@@ -95,8 +96,10 @@ import Testing
 
     @Test func headersAreReadWhateverTheirForm() throws {
         let parsed = try RateLimitHeaders(
-            headers: ["x-ratelimit-limit": "200", "x-ratelimit-remaining": "17", "x-ratelimit-reset": "1731619500.5",
-                "retry-after": "4", "x-front-tier": "tier-2"],
+            headers: [
+                "x-ratelimit-limit": "200", "x-ratelimit-remaining": "17", "x-ratelimit-reset": "1731619500.5",
+                "retry-after": "4", "x-front-tier": "tier-2",
+            ],
             now: 1_731_619_000)
         #expect(parsed == RateLimitHeaders(limit: 200, remaining: 17, reset: 1_731_619_500.5, retryAfter: 4, tier: "tier-2"))
         #expect(try RateLimitHeaders(headers: ["x-ratelimit-reset": "30"], now: 1_731_619_000).reset == 1_731_619_030)
@@ -115,7 +118,8 @@ import Testing
     }
 
     @Test func routeClassesComeFromThePath() {
-        #expect(RouteClass(path: "/conversations/search/after:1 before:2") == RouteClass(resource: "conversations", isSearch: true))
+        #expect(
+            RouteClass(path: "/conversations/search/after:1 before:2") == RouteClass(resource: "conversations", isSearch: true))
         #expect(RouteClass(path: "/events") == RouteClass(resource: "events"))
     }
 

@@ -23,7 +23,8 @@ struct JobBindingProgressTests {
 
     @Test("a row saved without the optional fields reads back with them empty")
     func readsSavedRows() throws {
-        let saved = #"[{"deleted":0,"documents":0,"done":false,"name":"acme/tags","pages":0,"requests":0,"resource":"tags","state":"waiting"}]"#
+        let saved =
+            #"[{"deleted":0,"documents":0,"done":false,"name":"acme/tags","pages":0,"requests":0,"resource":"tags","state":"waiting"}]"#
         let read = try JSONDecoder().decode([JobBindingProgress].self, from: Data(saved.utf8))
         #expect(read == [JobBindingProgress(name: "acme/tags", resource: "tags")])
     }

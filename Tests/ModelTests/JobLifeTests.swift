@@ -90,7 +90,9 @@ struct JobLifeTests {
         _ = try life.claim(token: "a", now: t0, leaseFor: lease)
         try life.finish(.succeeded, token: "a", now: t0 + 1)
         #expect(throws: JobTransitionError.alreadyFinished(.succeeded)) { try life.finish(.failed("x"), token: "a", now: t0 + 2) }
-        #expect(throws: JobTransitionError.alreadyFinished(.succeeded)) { try life.claim(token: "b", now: t0 + 99, leaseFor: lease) }
+        #expect(throws: JobTransitionError.alreadyFinished(.succeeded)) {
+            try life.claim(token: "b", now: t0 + 99, leaseFor: lease)
+        }
     }
 
     @Test("a job whose runner vanishes mid-run three times ends failed with a message; hand-backs do not count")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Web
 
 @Suite("base64url: the text form of CSRF and API tokens")

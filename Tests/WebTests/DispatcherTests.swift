@@ -1,5 +1,6 @@
 import Logging
 import Testing
+
 @testable import Web
 
 @Suite("Dispatcher: CSRF guard, errors, request ids")
@@ -13,8 +14,14 @@ struct DispatcherTests {
     func dispatcher(_ counter: Counter = Counter()) -> Dispatcher {
         var router = Router()
         router.get("/form") { r in .html("<form>\(r.csrfToken)</form>") }
-        router.post("/form") { _ in counter.posts += 1; return .text("ok") }
-        router.post("/_/json") { _ in counter.posts += 1; return .json(["ok": true]) }
+        router.post("/form") { _ in
+            counter.posts += 1
+            return .text("ok")
+        }
+        router.post("/_/json") { _ in
+            counter.posts += 1
+            return .json(["ok": true])
+        }
         router.get("/boom") { _ in throw Boom() }
         router.get("/bad") { _ in throw HTTPError.unprocessable("no good") }
         return Dispatcher(router: router, csrf: csrf, logger: Logger(label: "test")) { error, _ in
@@ -63,7 +70,8 @@ struct DispatcherTests {
     @Test("a signed token whose form field differs from the cookie is refused")
     func mismatched() async {
         let counter = Counter()
-        let a = csrf.issue(), b = csrf.issue()
+        let a = csrf.issue()
+        let b = csrf.issue()
         let response = await dispatcher(counter).respond(
             cgi: cgi("POST", "/form", cookie: "sb_csrf=\(a)", type: "application/x-www-form-urlencoded"),
             body: Array("_csrf=\(b)".utf8), bodyTooLarge: false)
@@ -126,9 +134,14 @@ struct DispatcherTests {
         let token = String(setCookie.split(separator: ";")[0].dropFirst("__Host-sb_csrf=".count))
         let form = Array("_csrf=\(token)".utf8)
         let type = "application/x-www-form-urlencoded"
-        #expect(await d.respond(cgi: cgi("POST", "/form", cookie: "__Host-sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 200)
+        #expect(
+            await d.respond(
+                cgi: cgi("POST", "/form", cookie: "__Host-sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false
+            ).status == 200)
         // The unprefixed name (which a sibling subdomain could plant) is not read.
-        #expect(await d.respond(cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false).status == 403)
+        #expect(
+            await d.respond(cgi: cgi("POST", "/form", cookie: "sb_csrf=\(token)", type: type), body: form, bodyTooLarge: false)
+                .status == 403)
     }
 
     @Test(

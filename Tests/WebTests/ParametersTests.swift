@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Web
 
 @Suite("Query strings and form bodies")
@@ -77,7 +78,8 @@ struct RequestTests {
         let request = try Request(
             cgi: [
                 "REQUEST_METHOD": "post", "SCRIPT_NAME": "/connectors", "QUERY_STRING": "a=1",
-                "HTTP_COOKIE": "x=y", "HTTP_X_FORWARDED_FOR": "1.2.3.4", "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "HTTP_COOKIE": "x=y", "HTTP_X_FORWARDED_FOR": "1.2.3.4",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
                 "REMOTE_USER": "ada", "REQUEST_ID": "abc",
             ], body: Array("k=v".utf8), bodyTooLarge: false)
         #expect(request.method == "POST")

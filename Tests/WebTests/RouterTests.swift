@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Web
 
 @Suite("Router")
@@ -49,7 +50,9 @@ struct RouterTests {
         #expect(allowed == ["GET", "POST", "HEAD"])
     }
 
-    @Test("unknown paths, extra segments and trailing parts are 404", arguments: ["/nope", "/connectors/a/setup/x", "/connectors/a"])
+    @Test(
+        "unknown paths, extra segments and trailing parts are 404",
+        arguments: ["/nope", "/connectors/a/setup/x", "/connectors/a"])
     func notFound(path: String) {
         guard case .notFound = router().match(method: "GET", path: path) else {
             Issue.record("expected 404 for \(path)")

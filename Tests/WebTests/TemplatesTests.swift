@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardTesting
 import Testing
+
 @testable import Web
 
 @Suite("Templates")

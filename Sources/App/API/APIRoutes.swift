@@ -39,7 +39,8 @@ struct APIRoutes {
                 Conflict(
                     error: .init(
                         status: "409", title: "Already running",
-                        message: "Capture \(capture.id) already has job \(job.id) \(job.life.state.rawValue); poll it instead of starting another.",
+                        message:
+                            "Capture \(capture.id) already has job \(job.id) \(job.life.state.rawValue); poll it instead of starting another.",
                         request_id: request.requestID),
                     job: JobJSON(job, captureName: capture.name)),
                 status: 409)

@@ -39,7 +39,8 @@ struct BearerAuthentication: Sendable {
     }
 
     private static func unauthorized(_ message: String) -> HTTPError {
-        HTTPError(status: 401, title: "Unauthorized", message: message, headers: ["WWW-Authenticate": "Bearer realm=\"switchboard\""])
+        HTTPError(
+            status: 401, title: "Unauthorized", message: message, headers: ["WWW-Authenticate": "Bearer realm=\"switchboard\""])
     }
 }
 

@@ -70,7 +70,8 @@ struct CaptureForm {
             if let date = Self.parseStart(startText) {
                 startDate = date
             } else {
-                problems.startDate = "Write the start date as YYYY-MM-DDTHH:MM:SSZ (UTC), such as 2024-11-15T00:00:00Z, or leave it empty."
+                problems.startDate =
+                    "Write the start date as YYYY-MM-DDTHH:MM:SSZ (UTC), such as 2024-11-15T00:00:00Z, or leave it empty."
             }
         }
         let known = Set(FrontResource.allCases.map(\.rawValue))

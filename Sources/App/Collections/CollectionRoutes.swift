@@ -1,8 +1,8 @@
 import Foundation
+import Logging
 import Model
 import Store
 import Web
-import Logging
 
 /// The captured collections: the list, one collection's documents (newest first), and its
 /// NDJSON download, streamed from a database cursor.

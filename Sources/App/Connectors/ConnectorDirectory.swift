@@ -73,7 +73,8 @@ final class ConnectorDirectory: Sendable {
         try await liveCalls.run { try await createNow(service: service, displayName: displayName, schema: schema, user: user) }
     }
 
-    private func createNow(service: String, displayName: String, schema: String, user: String?) async throws -> (Connection, URL) {
+    private func createNow(service: String, displayName: String, schema: String, user: String?) async throws -> (Connection, URL)
+    {
         // The return address names the connection, which has no id until it exists: create it
         // with the list as return address, then ask for a card that comes back to it by id.
         let created = try await client.createConnection(
@@ -106,7 +107,8 @@ final class ConnectorDirectory: Sendable {
             logger.error("refusing a Connect Card redirect off the card host", metadata: ["host": "\(uri.host ?? "-")"])
             throw HTTPError(
                 status: 502, title: "Unexpected Connect Card address",
-                message: "Fivetran answered a Connect Card address on \(uri.host ?? "an unknown host"), not on \(settings.cardHost); "
+                message:
+                    "Fivetran answered a Connect Card address on \(uri.host ?? "an unknown host"), not on \(settings.cardHost); "
                     + "Switchboard does not send you there. If this is expected, set FIVETRAN_CARD_HOST.")
         }
         return uri
@@ -156,7 +158,8 @@ extension FivetranError {
     var httpError: HTTPError {
         switch self {
         case .badRequest(let message):
-            HTTPError(status: 422, title: "Fivetran refused this", message: "Fivetran said: \(message ?? "the request was invalid").")
+            HTTPError(
+                status: 422, title: "Fivetran refused this", message: "Fivetran said: \(message ?? "the request was invalid").")
         case .conflict(let message):
             HTTPError(status: 422, title: "Already exists", message: "Fivetran said: \(message ?? "it already exists").")
         case .notFound(let message):
@@ -173,7 +176,8 @@ extension FivetranError {
         case .rateLimited(let retryAfter, _):
             HTTPError(
                 status: 503, title: "Fivetran is busy",
-                message: "Fivetran's rate limit is reached. Try again in \(retryAfter.map { "\($0.components.seconds) seconds" } ?? "a minute").",
+                message:
+                    "Fivetran's rate limit is reached. Try again in \(retryAfter.map { "\($0.components.seconds) seconds" } ?? "a minute").",
                 headers: retryAfter.map { ["Retry-After": "\($0.components.seconds)"] } ?? [:])
         case .server, .unexpectedStatus, .unreachable, .malformedResponse, .cancelled:
             HTTPError(status: 502, title: "Fivetran is not answering properly", message: "\(self.description) Try again shortly.")

@@ -123,13 +123,15 @@ struct ConnectorListPage: Sendable {
     let noticeWarn: String?
     let noticeContinue: String?
 
-    init(catalog: Catalog, connections: Refreshed<[ConnectorRow]>.Snapshot, catalogError: (any Error)?, query: ConnectorListQuery) {
+    init(catalog: Catalog, connections: Refreshed<[ConnectorRow]>.Snapshot, catalogError: (any Error)?, query: ConnectorListQuery)
+    {
         let all = connections.value
         let needle = query.text.lowercased()
         let serviceName = { (row: ConnectorRow) in catalog.byID[row.connection.service]?.name ?? row.connection.service }
         var matching = all.filter { row in
             (query.state.isEmpty || row.connection.status.setupState == query.state)
-                && (needle.isEmpty || row.name.lowercased().contains(needle) || row.connection.schema.lowercased().contains(needle)
+                && (needle.isEmpty || row.name.lowercased().contains(needle)
+                    || row.connection.schema.lowercased().contains(needle)
                     || row.connection.service.lowercased().contains(needle)
                     || (catalog.byID[row.connection.service]?.name.lowercased().contains(needle) ?? false))
         }
@@ -242,7 +244,9 @@ struct CatalogPage: Sendable {
                 id: type.id, name: type.name, category: type.type ?? "",
                 description: type.description.map { $0.count > 180 ? String($0.prefix(177)) + "…" : $0 },
                 icon: Format.https(type.iconURL), docs: Format.https(type.linkToDocs),
-                status: type.serviceStatus.flatMap { $0 == "general_availability" ? nil : $0.replacingOccurrences(of: "_", with: " ") },
+                status: type.serviceStatus.flatMap {
+                    $0 == "general_availability" ? nil : $0.replacingOccurrences(of: "_", with: " ")
+                },
                 newURL: "/connectors/new?service=\(percentEncode(type.id))")
         }
         shown = matching.count

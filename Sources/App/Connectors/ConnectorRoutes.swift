@@ -24,7 +24,8 @@ struct ConnectorRoutes {
         let catalog = try await fetch { try await directory.catalog.current() }
         let connections = try await fetch { try await directory.connections.current() }
         let query = ConnectorListQuery(request.query)
-        let version = "\(catalog.version)|\(connections.version)|\(catalog.refreshError == nil)|\(connections.refreshError == nil)"
+        let version =
+            "\(catalog.version)|\(connections.version)|\(catalog.refreshError == nil)|\(connections.refreshError == nil)"
         let content = try pages.bytes(for: "connectors|" + query.key, version: version) {
             let model = ConnectorListPage(
                 catalog: catalog.value, connections: connections, catalogError: catalog.refreshError, query: query)
@@ -43,7 +44,8 @@ struct ConnectorRoutes {
             throw HTTPError.notFound("The catalog has no connector type “\(service)”. Pick one from the catalog.")
         }
         let name = request.query["name"] ?? ""
-        return try formPage(NewConnectorPage(type: type, displayName: name, schema: SchemaName.suggest(from: name)), request: request)
+        return try formPage(
+            NewConnectorPage(type: type, displayName: name, schema: SchemaName.suggest(from: name)), request: request)
     }
 
     func create(_ request: Request) async throws -> Response {
@@ -77,7 +79,8 @@ struct ConnectorRoutes {
             return .redirect(to: card.absoluteString, status: 303)
         } catch let error as FivetranError {
             if case .conflict = error {
-                page.schemaError = "Fivetran already has a connector with the schema “\(page.schema)” in this group. Choose another name."
+                page.schemaError =
+                    "Fivetran already has a connector with the schema “\(page.schema)” in this group. Choose another name."
             } else {
                 page.error = error.httpError.message
             }

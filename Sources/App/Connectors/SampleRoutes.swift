@@ -16,16 +16,18 @@ struct SampleRoutes {
         router.get("/_/services") { _ in
             try directory.requireConfigured()
             let catalog = try await read { try await directory.catalog.current() }
-            return .json(bytes: encoded.bytes(for: "sample|services", version: "\(catalog.version)") {
-                encode(catalog.value.types)
-            })
+            return .json(
+                bytes: encoded.bytes(for: "sample|services", version: "\(catalog.version)") {
+                    encode(catalog.value.types)
+                })
         }
         router.get("/_/connectors") { _ in
             try directory.requireConfigured()
             let connections = try await read { try await directory.connections.current() }
-            return .json(bytes: encoded.bytes(for: "sample|connectors", version: "\(connections.version)") {
-                encode(connections.value.map { withDisplayName($0.connection, $0.name) })
-            })
+            return .json(
+                bytes: encoded.bytes(for: "sample|connectors", version: "\(connections.version)") {
+                    encode(connections.value.map { withDisplayName($0.connection, $0.name) })
+                })
         }
         router.get("/_/connectors/{id}") { request in
             try directory.requireConfigured()

@@ -1,5 +1,5 @@
-import Web
 import Foundation
+import Web
 
 /// `/services`: the catalog of connector types, searchable and filtered by category without
 /// JavaScript.

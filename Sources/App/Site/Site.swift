@@ -103,14 +103,19 @@ public struct Site: Sendable {
     public func errorPage(_ error: HTTPError, _ request: Request) -> Response {
         if request.wantsJSON || request.path.hasPrefix("/api/") || request.path.hasPrefix("/_/") {
             return .json(
-                ["error": ["status": "\(error.status)", "title": error.title, "message": error.message,
-                           "request_id": request.requestID]],
+                [
+                    "error": [
+                        "status": "\(error.status)", "title": error.title, "message": error.message,
+                        "request_id": request.requestID,
+                    ]
+                ],
                 status: error.status)
         }
         do {
             return try page(
                 "error", title: error.title, section: .none,
-                model: ErrorPage(status: error.status, heading: error.title, message: error.message, requestID: request.requestID),
+                model: ErrorPage(
+                    status: error.status, heading: error.title, message: error.message, requestID: request.requestID),
                 request: request, status: error.status)
         } catch let renderError {
             // The error template itself is broken: still answer, in plain text.

@@ -1,7 +1,8 @@
-import Metrics
 import Foundation
-import struct Prometheus.PrometheusMetricsFactory
+import Metrics
+
 import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
 
 /// The process's metrics, in Prometheus's text format for `/metrics`. Every module records
 /// through swift-metrics (`Timer`, `Counter`); this is the one place that picks the backend.

@@ -34,10 +34,20 @@ enum FivetranConnectCardPage {
     }
 
     static func done(connectorName: String) -> SandboxResponse {
-        .html(200, page("Setup complete", "<h1>All connection tests passed</h1><p>\(FivetranHTML.escape(connectorName)) is connected. You can close this window.</p>"))
+        .html(
+            200,
+            page(
+                "Setup complete",
+                "<h1>All connection tests passed</h1><p>\(FivetranHTML.escape(connectorName)) is connected. You can close this window.</p>"
+            ))
     }
 
     static func invalid() -> SandboxResponse {
-        .html(404, page("Link expired", "<h1>This Connect Card link is invalid or has expired</h1><p>Links are valid for one day. Go back to the application and open the connector's setup again to get a fresh link.</p>"))
+        .html(
+            404,
+            page(
+                "Link expired",
+                "<h1>This Connect Card link is invalid or has expired</h1><p>Links are valid for one day. Go back to the application and open the connector's setup again to get a fresh link.</p>"
+            ))
     }
 }

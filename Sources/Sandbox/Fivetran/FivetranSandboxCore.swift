@@ -168,7 +168,9 @@ final class FivetranSandboxCore: Sendable {
         }
         var response: SandboxResponse
         if let retryAfter {
-            response = .fivetranError(429, "TooManyRequests", "The hourly limit of \(quota) API requests is reached; retry after \(retryAfter) seconds.")
+            response = .fivetranError(
+                429, "TooManyRequests", "The hourly limit of \(quota) API requests is reached; retry after \(retryAfter) seconds."
+            )
             response.headers["Retry-After"] = String(retryAfter)
         } else if let fault {
             response = Self.faultResponse(fault)
@@ -298,7 +300,8 @@ final class FivetranSandboxCore: Sendable {
         }
         let end = min(all.count, skip + limit)
         let next = end < all.count ? Self.encodeCursor(end) : nil
-        return .json(200, encoding: Envelope(code: "Success", message: nil, data: Page(items: Array(all[skip..<end]), next_cursor: next)))
+        return .json(
+            200, encoding: Envelope(code: "Success", message: nil, data: Page(items: Array(all[skip..<end]), next_cursor: next)))
     }
 
     static func encodeCursor(_ skip: Int) -> String {
@@ -347,14 +350,17 @@ final class FivetranSandboxCore: Sendable {
         var names: [String: String] = [:]
         for key in format.requiredKeys {
             guard let value = config[key] as? String, !value.isEmpty else {
-                return .fivetranError(400, "InvalidInput", "Missing required field 'config.\(key)' (service '\(service)' uses the \(format.rawValue) schema format).")
+                return .fivetranError(
+                    400, "InvalidInput",
+                    "Missing required field 'config.\(key)' (service '\(service)' uses the \(format.rawValue) schema format).")
             }
             names[key] = value
         }
         var cardConfig: [String: String]?
         if let raw = body["connect_card_config"] {
             guard let object = raw as? [String: Any], let uri = object["redirect_uri"] as? String, Self.isWebURL(uri) else {
-                return .fivetranError(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
+                return .fivetranError(
+                    400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
             }
             cardConfig = ["redirect_uri": uri]
             if object["hide_setup_guide"] as? Bool == true { cardConfig?["hide_setup_guide"] = "true" }
@@ -365,7 +371,8 @@ final class FivetranSandboxCore: Sendable {
         let created: FivetranConnectionRecord? = state.withLock { state in
             guard !state.connections.contains(where: { $0.groupID == group && $0.schema == schema }) else { return nil }
             state.counter += 1
-            var id = FivetranSeed.adjectives[(state.counter * 7) % FivetranSeed.adjectives.count] + "_"
+            var id =
+                FivetranSeed.adjectives[(state.counter * 7) % FivetranSeed.adjectives.count] + "_"
                 + FivetranSeed.nouns[(state.counter * 13 + 5) % FivetranSeed.nouns.count]
             if state.index[id] != nil { id += "_\(state.counter)" }
             while state.index[id] != nil { id += "x" }
@@ -384,7 +391,10 @@ final class FivetranSandboxCore: Sendable {
             let token = issueToken(for: record.id, redirectURI: cardConfig["redirect_uri"] ?? "", now: now)
             record.connectCard = (token, cardURI(token: token, config: cardConfig))
         }
-        return .json(201, encoding: Envelope(code: "Success", message: legacy ? "Connector has been created" : "Connection has been created", data: record))
+        return .json(
+            201,
+            encoding: Envelope(
+                code: "Success", message: legacy ? "Connector has been created" : "Connection has been created", data: record))
     }
 
     private struct CardData: Encodable {
@@ -398,7 +408,8 @@ final class FivetranSandboxCore: Sendable {
         guard let object = body?["connect_card_config"] as? [String: Any], let uri = object["redirect_uri"] as? String,
             Self.isWebURL(uri)
         else {
-            return .fivetranError(400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
+            return .fivetranError(
+                400, "InvalidInput", "connect_card_config.redirect_uri is required and must start with http:// or https://.")
         }
         guard state.withLock({ $0.connection(id) }) != nil else { return notFound(id) }
         var config = ["redirect_uri": uri]
@@ -436,7 +447,9 @@ final class FivetranSandboxCore: Sendable {
     }
 
     static func queryEncode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(
+                charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
     }
 
     // MARK: - Open routes: icons and the Connect Card stand-in

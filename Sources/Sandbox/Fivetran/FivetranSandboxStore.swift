@@ -52,7 +52,8 @@ struct FivetranConnectionRecord: Sendable, Encodable {
         try c.encode("auto", forKey: .schedule_type)
         try c.encode("NORMAL", forKey: .data_delay_sensitivity)
         try c.encode(
-            Status(setup_state: setupState, sync_state: syncState, update_state: updateState, is_historical_sync: isHistoricalSync),
+            Status(
+                setup_state: setupState, sync_state: syncState, update_state: updateState, is_historical_sync: isHistoricalSync),
             forKey: .status)
         try c.encode(config, forKey: .config)
         if let card = connectCard { try c.encode(["token": card.token, "uri": card.uri], forKey: .connect_card) }
@@ -135,7 +136,6 @@ enum FivetranTime {
     }
 }
 
-
 /// The seeded connections: services from the catalog, mixed states, creation dates spread over
 /// six months before a fixed day, so every run with one seed serves the same bytes.
 enum FivetranSeed {
@@ -171,7 +171,8 @@ enum FivetranSeed {
             let created = reference.addingTimeInterval(-Double(random.next(upperBound: UInt64(180 * 86_400))))
             let roll = random.next(upperBound: UInt64(100))
             let setup = roll < 60 ? "connected" : roll < 85 ? "incomplete" : "broken"
-            let sync = setup == "connected"
+            let sync =
+                setup == "connected"
                 ? ["scheduled", "scheduled", "syncing", "paused", "rescheduled"].randomElement(using: &random)!
                 : "scheduled"
             let lastSync = created.addingTimeInterval(Double(3_600 + random.next(upperBound: UInt64(30 * 86_400))))

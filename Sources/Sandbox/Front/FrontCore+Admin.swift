@@ -13,7 +13,9 @@ extension FrontCore {
     private static let changeTypes: [FrontEventType] = [.assign, .unassign, .tag, .untag, .archive, .reopen]
 
     func handleAdmin(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
-        let route = request.method + " " + (request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path)
+        let route =
+            request.method + " "
+            + (request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path)
         var body = Body(dict: [:])
         if !request.body.isEmpty {
             guard let object = try? JSONSerialization.jsonObject(with: request.body), let dict = object as? [String: Any] else {
@@ -88,11 +90,13 @@ extension FrontCore {
             case .success(let t): targets = t
             }
             for j in targets { state.world.touchContact(j) }
-            return .json(200, .object([("contacts", .array(targets.map { updated(.contact, $0, state.world.contacts[$0].updatedAt) }))]))
+            return .json(
+                200, .object([("contacts", .array(targets.map { updated(.contact, $0, state.world.contacts[$0].updatedAt) }))]))
 
         case "POST /_sandbox/contacts":
             let added = (0..<max(0, body.int("count") ?? 1)).map { _ in state.world.addContact() }
-            return .json(200, .object([("contacts", .array(added.map { updated(.contact, $0, state.world.contacts[$0].updatedAt) }))]))
+            return .json(
+                200, .object([("contacts", .array(added.map { updated(.contact, $0, state.world.contacts[$0].updatedAt) }))]))
 
         case "POST /_sandbox/tags":
             let names = body.strings("names") ?? []
@@ -105,7 +109,9 @@ extension FrontCore {
             let targets: [Int]
             if let ids = body.strings("ids") {
                 let found = ids.map { FrontKind.tag.index(of: $0, count: state.world.tags.count) }
-                if let missing = zip(ids, found).first(where: { $0.1 == nil })?.0 { return .frontNotFound("Unknown tag ID \(missing)") }
+                if let missing = zip(ids, found).first(where: { $0.1 == nil })?.0 {
+                    return .frontNotFound("Unknown tag ID \(missing)")
+                }
                 targets = found.compactMap { $0 }
             } else {
                 let n = body.int("count") ?? 1
@@ -120,7 +126,8 @@ extension FrontCore {
             return .json(200, .object([("faults", .array(state.faults.map(faultJSON)))]))
 
         case "POST /_sandbox/faults":
-            let status = body.int("status"), latency = body.int("latency_ms")
+            let status = body.int("status")
+            let latency = body.int("latency_ms")
             var headers: SandboxHeaders?
             if let raw = body.dict["headers"] {
                 switch Self.headerOverrides(raw) {
@@ -131,7 +138,9 @@ extension FrontCore {
             var corruption: FrontTimestampCorruption?
             if let raw = body.dict["corrupt_timestamps"] {
                 guard let text = raw as? String, let c = FrontTimestampCorruption(rawValue: text) else {
-                    return .frontBadRequest("corrupt_timestamps must be one of \(FrontTimestampCorruption.allCases.map(\.rawValue).joined(separator: ", "))")
+                    return .frontBadRequest(
+                        "corrupt_timestamps must be one of \(FrontTimestampCorruption.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 corruption = c
             }
@@ -143,18 +152,25 @@ extension FrontCore {
             let count = body.int("count")
             if status != nil {
                 // Headers given with a status go on that injected answer (retry-after on a 429, say).
-                state.faults.append(FrontFault(status: status, retryAfter: body.int("retry_after"), latencyMs: nil,
-                                               remaining: count ?? 1, routePrefix: prefix, headers: headers))
+                state.faults.append(
+                    FrontFault(
+                        status: status, retryAfter: body.int("retry_after"), latencyMs: nil,
+                        remaining: count ?? 1, routePrefix: prefix, headers: headers))
             } else if let headers {
-                state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
-                                               headers: headers))
+                state.faults.append(
+                    FrontFault(
+                        status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
+                        headers: headers))
             }
             if let latency {
-                state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: max(0, latency), remaining: count, routePrefix: prefix))
+                state.faults.append(
+                    FrontFault(status: nil, retryAfter: nil, latencyMs: max(0, latency), remaining: count, routePrefix: prefix))
             }
             if let corruption {
-                state.faults.append(FrontFault(status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
-                                               corruptTimestamps: corruption))
+                state.faults.append(
+                    FrontFault(
+                        status: nil, retryAfter: nil, latencyMs: nil, remaining: count, routePrefix: prefix,
+                        corruptTimestamps: corruption))
             }
             return .json(200, .object([("faults", .array(state.faults.map(faultJSON)))]))
 
@@ -208,26 +224,37 @@ extension FrontCore {
         }
         return .object([
             ("conversations", .array(convs)),
-            ("events", .array(events.map { e in
-                let ev = world.events[e]
-                return .object([("id", .string(FrontKind.event.id(e))), ("type", .string(ev.type.rawValue)),
-                                ("conversation_id", .string(FrontKind.conversation.id(ev.conversation))), ("emitted_at", .time(ev.at))])
-            })),
+            (
+                "events",
+                .array(
+                    events.map { e in
+                        let ev = world.events[e]
+                        return .object([
+                            ("id", .string(FrontKind.event.id(e))), ("type", .string(ev.type.rawValue)),
+                            ("conversation_id", .string(FrontKind.conversation.id(ev.conversation))),
+                            ("emitted_at", .time(ev.at)),
+                        ])
+                    })
+            ),
         ])
     }
 
     private func faultJSON(_ f: FrontFault) -> FrontJSON {
-        .object([("status", f.status.map(FrontJSON.int) ?? .null), ("retry_after", f.retryAfter.map(FrontJSON.int) ?? .null),
-                 ("latency_ms", f.latencyMs.map(FrontJSON.int) ?? .null), ("remaining", f.remaining.map(FrontJSON.int) ?? .null),
-                 ("route_prefix", .str(f.routePrefix)),
-                 ("headers", f.headers.map { .object($0.map { ($0.0, .string($0.1)) }) } ?? .null),
-                 ("corrupt_timestamps", .str(f.corruptTimestamps?.rawValue))])
+        .object([
+            ("status", f.status.map(FrontJSON.int) ?? .null), ("retry_after", f.retryAfter.map(FrontJSON.int) ?? .null),
+            ("latency_ms", f.latencyMs.map(FrontJSON.int) ?? .null), ("remaining", f.remaining.map(FrontJSON.int) ?? .null),
+            ("route_prefix", .str(f.routePrefix)),
+            ("headers", f.headers.map { .object($0.map { ($0.0, .string($0.1)) }) } ?? .null),
+            ("corrupt_timestamps", .str(f.corruptTimestamps?.rawValue)),
+        ])
     }
 
     /// `{"name": "value", …}` with HTTP token names and values without line breaks (numbers are
     /// taken as their text), in name order so the fault list reads the same every time.
     private static func headerOverrides(_ raw: Any) -> Result<SandboxHeaders, SandboxResponse> {
-        guard let dict = raw as? [String: Any] else { return .failure(.frontBadRequest("headers must be an object of header name to value")) }
+        guard let dict = raw as? [String: Any] else {
+            return .failure(.frontBadRequest("headers must be an object of header name to value"))
+        }
         let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         var out: SandboxHeaders = [:]
         for (name, value) in dict.sorted(by: { $0.key < $1.key }) {
@@ -235,7 +262,11 @@ extension FrontCore {
                 return .failure(.frontBadRequest("Header name \(name) is not an HTTP token"))
             }
             let text: String
-            if let s = value as? String { text = s } else if let n = value as? NSNumber { text = n.stringValue } else {
+            if let s = value as? String {
+                text = s
+            } else if let n = value as? NSNumber {
+                text = n.stringValue
+            } else {
                 return .failure(.frontBadRequest("Header \(name) must have a string value"))
             }
             guard !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else {
@@ -257,16 +288,29 @@ extension FrontCore {
             ("teams", ids(.team, w.teams.count)),
             ("accounts", ids(.account, w.accounts.count)),
             ("tags", .array(liveTags.map { updated(.tag, $0, w.tags[$0].updatedAt) })),
-            ("deleted_tag_ids", .array(w.tags.indices.filter { w.tags[$0].deletedAt != nil }.map { .string(FrontKind.tag.id($0)) })),
+            (
+                "deleted_tag_ids",
+                .array(w.tags.indices.filter { w.tags[$0].deletedAt != nil }.map { .string(FrontKind.tag.id($0)) })
+            ),
             ("contacts", .array(w.contacts.indices.map { updated(.contact, $0, w.contacts[$0].updatedAt) })),
-            ("conversations", .array(w.conversations.indices.map { c in
-                let v = w.conversations[c]
-                return .object([("id", .string(FrontKind.conversation.id(c))), ("updated_at", .time(v.updatedAt)),
-                                ("last_activity_at", .time(v.lastActivity)), ("status", .string(v.status.rawValue))])
-            })),
-            ("events", .array(w.events.indices.map { e in
-                .object([("id", .string(FrontKind.event.id(e))), ("emitted_at", .time(w.events[e].at))])
-            })),
+            (
+                "conversations",
+                .array(
+                    w.conversations.indices.map { c in
+                        let v = w.conversations[c]
+                        return .object([
+                            ("id", .string(FrontKind.conversation.id(c))), ("updated_at", .time(v.updatedAt)),
+                            ("last_activity_at", .time(v.lastActivity)), ("status", .string(v.status.rawValue)),
+                        ])
+                    })
+            ),
+            (
+                "events",
+                .array(
+                    w.events.indices.map { e in
+                        .object([("id", .string(FrontKind.event.id(e))), ("emitted_at", .time(w.events[e].at))])
+                    })
+            ),
         ])
     }
 }

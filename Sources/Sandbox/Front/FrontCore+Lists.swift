@@ -23,7 +23,8 @@ extension FrontCore {
     private static func traverse(_ order: [Int], key: (Int) -> Int64, ascending: Bool, after: (Int64, Int)?) -> AnySequence<Int> {
         // First position whose (key, index) is > bound (strict) or >= bound.
         func lowerBound(_ bound: (Int64, Int), strict: Bool) -> Int {
-            var lo = 0, hi = order.count
+            var lo = 0
+            var hi = order.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 let k = (key(order[mid]), order[mid])
@@ -49,20 +50,28 @@ extension FrontCore {
     }
 
     private static func values(_ items: [(name: String, value: String)], _ name: String) -> Set<String> {
-        Set(items.filter { $0.name == name || $0.name == name + "[]" }.flatMap { $0.value.split(separator: ",").map(String.init) })
+        Set(
+            items.filter { $0.name == name || $0.name == name + "[]" }.flatMap { $0.value.split(separator: ",").map(String.init) }
+        )
     }
 
     /// Parses the first page's params (later pages take them from the stored cursor).
-    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<FrontListQuery, SandboxResponse> {
+    private func parseQuery(_ route: String, _ items: [(name: String, value: String)], segments: [String]) -> Result<
+        FrontListQuery, SandboxResponse
+    > {
         var q = FrontListQuery()
         let sortBy = items.last(where: { $0.name == "sort_by" })?.value
         func time(_ name: String) -> Result<Double?, SandboxResponse> {
             guard let text = items.last(where: { $0.name == name })?.value else { return .success(nil) }
-            guard let ms = FrontTime.parseSeconds(text) else { return .failure(.frontBadRequest("\(name) must be a UNIX timestamp in seconds")) }
+            guard let ms = FrontTime.parseSeconds(text) else {
+                return .failure(.frontBadRequest("\(name) must be a UNIX timestamp in seconds"))
+            }
             return .success(ms)
         }
         func order(_ defaultAscending: Bool) -> SandboxResponse? {
-            guard let asc = Self.parseOrder(items, default: defaultAscending) else { return .frontBadRequest("sort_order must be asc or desc") }
+            guard let asc = Self.parseOrder(items, default: defaultAscending) else {
+                return .frontBadRequest("sort_order must be asc or desc")
+            }
             q.ascending = asc
             return nil
         }
@@ -72,33 +81,46 @@ extension FrontCore {
             if let e = order(false) { return .failure(e) }
             switch (time("q[after]"), time("q[before]")) {
             case (.failure(let e), _), (_, .failure(let e)): return .failure(e)
-            case (.success(let a), .success(let b)): q.afterMs = a; q.beforeMs = b
+            case (.success(let a), .success(let b)):
+                q.afterMs = a
+                q.beforeMs = b
             }
             q.types = Self.values(items, "q[types]")
             q.inboxes = Self.values(items, "q[inboxes]")
         case "contacts":
-            if let sortBy, sortBy != "updated_at", sortBy != "created_at" { return .failure(.frontBadRequest("sort_by must be updated_at or created_at")) }
+            if let sortBy, sortBy != "updated_at", sortBy != "created_at" {
+                return .failure(.frontBadRequest("sort_by must be updated_at or created_at"))
+            }
             q.sortByUpdated = sortBy != "created_at"
             if let e = order(false) { return .failure(e) }
             switch (time("q[updated_after]"), time("q[updated_before]")) {
             case (.failure(let e), _), (_, .failure(let e)): return .failure(e)
-            case (.success(let a), .success(let b)): q.afterMs = a; q.beforeMs = b
+            case (.success(let a), .success(let b)):
+                q.afterMs = a
+                q.beforeMs = b
             }
         case "conversations":
             if let sortBy, sortBy != "date" { return .failure(.frontBadRequest("sort_by must be date")) }
             if let e = order(false) { return .failure(e) }
             q.statuses = Self.values(items, "q[statuses]")
             let known = Set(["assigned", "unassigned", "archived", "trashed", "deleted"])
-            if let bad = q.statuses.first(where: { !known.contains($0) }) { return .failure(.frontBadRequest("Unknown status \(bad)")) }
+            if let bad = q.statuses.first(where: { !known.contains($0) }) {
+                return .failure(.frontBadRequest("Unknown status \(bad)"))
+            }
         case "conversations/search":
             let text = segments.count > 2 ? segments[2] : ""
             for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
                 let parts = token.split(separator: ":", maxSplits: 1)
-                guard parts.count == 2 else { q.searchTerms.append(token.lowercased()); continue }
+                guard parts.count == 2 else {
+                    q.searchTerms.append(token.lowercased())
+                    continue
+                }
                 let value = String(parts[1])
                 switch parts[0].lowercased() {
                 case "after", "before":
-                    guard let ms = FrontTime.parseSeconds(value) else { return .failure(.frontBadRequest("Invalid search filter \(token)")) }
+                    guard let ms = FrontTime.parseSeconds(value) else {
+                        return .failure(.frontBadRequest("Invalid search filter \(token)"))
+                    }
                     if parts[0].lowercased() == "after" { q.afterMs = ms } else { q.beforeMs = ms }
                 case "is": q.searchIs.insert(value.lowercased())
                 case "tag": q.searchTags.insert(value)
@@ -110,7 +132,9 @@ extension FrontCore {
             if let sortBy, sortBy != "id" { return .failure(.frontBadRequest("sort_by must be id")) }
             if let e = order(true) { return .failure(e) }
         case "accounts":
-            if let sortBy, sortBy != "created_at", sortBy != "updated_at" { return .failure(.frontBadRequest("sort_by must be created_at or updated_at")) }
+            if let sortBy, sortBy != "created_at", sortBy != "updated_at" {
+                return .failure(.frontBadRequest("sort_by must be created_at or updated_at"))
+            }
             if let e = order(true) { return .failure(e) }
         default:
             q.ascending = true
@@ -125,11 +149,16 @@ extension FrontCore {
         let defaultLimit = resource == "events" ? 15 : 50
         var requested: Int?
         for item in items where item.name == "limit" {
-            guard let n = Int(item.value.trimmingCharacters(in: .whitespaces)) else { return .frontBadRequest("limit must be an integer") }
+            guard let n = Int(item.value.trimmingCharacters(in: .whitespaces)) else {
+                return .frontBadRequest("limit must be an integer")
+            }
             requested = requested ?? n
         }
         let clamp = { (n: Int) in min(max(1, n), maxLimit) }
-        let query: FrontListQuery, limit: Int, page: Int, position: FrontPagePosition?
+        let query: FrontListQuery
+        let limit: Int
+        let page: Int
+        let position: FrontPagePosition?
         if let token = items.last(where: { $0.name == "page_token" })?.value, !token.isEmpty {
             guard let cursor = state.cursors[token], cursor.route == route.name else {
                 return .frontBadRequest("Invalid page_token \(token)")
@@ -160,7 +189,9 @@ extension FrontCore {
         }
         var next: FrontJSON = .null
         if let nextPosition {
-            let token = issueToken(FrontStoredCursor(route: route.name, limit: limit, page: page + 1, query: query, position: nextPosition), state: &state)
+            let token = issueToken(
+                FrontStoredCursor(route: route.name, limit: limit, page: page + 1, query: query, position: nextPosition),
+                state: &state)
             next = .string("\(base)\(request.path)?limit=\(limit)&page_token=\(token)")
         }
         var rendered = FrontJSON.array(results)
@@ -180,8 +211,11 @@ extension FrontCore {
         return .json(200, .object(envelope))
     }
 
-    private func snapshot(_ resource: String, _ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: FrontState) -> Outcome {
-        let w = state.world, base = state.base
+    private func snapshot(_ resource: String, _ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: FrontState)
+        -> Outcome
+    {
+        let w = state.world
+        let base = state.base
         let count: Int
         let render: (Int) -> FrontJSON
         var ok: (Int) -> Bool = { _ in true }
@@ -198,7 +232,8 @@ extension FrontCore {
         }
         var after: Int?
         if case .afterIndex(let i) = position { after = i }
-        let seq: AnySequence<Int> = q.ascending
+        let seq: AnySequence<Int> =
+            q.ascending
             ? AnySequence(((after.map { $0 + 1 } ?? 0)..<max(count, (after ?? -1) + 1)))
             : AnySequence((0..<min(count, after ?? count)).reversed())
         let (items, more) = Self.take(seq, size, where: ok)
@@ -206,7 +241,8 @@ extension FrontCore {
     }
 
     private func events(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
-        let w = state.world, base = state.base
+        let w = state.world
+        let base = state.base
         let lower = q.afterMs.map { a in w.firstEvent { Double($0) > a } } ?? 0
         let upper = q.beforeMs.map { b in w.firstEvent { Double($0) >= b } } ?? w.events.count
         var from: Int?
@@ -231,7 +267,8 @@ extension FrontCore {
 
     private func contacts(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let order = state.world.contactsOrdered(byUpdated: q.sortByUpdated)
-        let w = state.world, base = state.base
+        let w = state.world
+        let base = state.base
         let key: (Int) -> Int64 = q.sortByUpdated ? { w.contacts[$0].updatedAt } : { w.contacts[$0].createdAt }
         var after: (Int64, Int)?
         if case .afterKey(let k, let i) = position { after = (k, i) }
@@ -250,7 +287,8 @@ extension FrontCore {
 
     private func conversations(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
         let order = state.world.conversationsByUpdated()
-        let w = state.world, base = state.base
+        let w = state.world
+        let base = state.base
         let key: (Int) -> Int64 = { w.conversations[$0].updatedAt }
         var after: (Int64, Int)?
         if case .afterKey(let k, let i) = position { after = (k, i) }
@@ -267,7 +305,8 @@ extension FrontCore {
     /// `after:`/`before:` match conversations with a message or comment in the closed range;
     /// results by last activity, newest first; `_total` counts every match.
     private func search(_ q: FrontListQuery, size: Int, position: FrontPagePosition?, state: inout FrontState) -> Outcome {
-        let w = state.world, base = state.base
+        let w = state.world
+        let base = state.base
         var candidates: [Int]
         if q.afterMs != nil || q.beforeMs != nil {
             candidates = Array(w.conversationsActive(fromMs: q.afterMs ?? -.infinity, toMs: q.beforeMs ?? .infinity))
@@ -295,7 +334,8 @@ extension FrontCore {
         }
         let total = candidates.count
         candidates.sort {
-            let a = w.conversations[$0].lastActivity, b = w.conversations[$1].lastActivity
+            let a = w.conversations[$0].lastActivity
+            let b = w.conversations[$1].lastActivity
             return a != b ? a > b : $0 > $1
         }
         var start = 0

@@ -100,12 +100,14 @@ final class FrontCore: Sendable {
         self.options = options
         let startMs = Int64((options.startTime.timeIntervalSince1970 * 1000).rounded(.down))
         let world = FrontWorld(
-            size: .init(conversations: options.conversations, eventsPerConversation: options.eventsPerConversation,
-                        contacts: options.contacts, tags: options.tags, teammates: options.teammates, teams: options.teams,
-                        inboxes: options.inboxes, channels: options.channels, accounts: options.accounts),
+            size: .init(
+                conversations: options.conversations, eventsPerConversation: options.eventsPerConversation,
+                contacts: options.contacts, tags: options.tags, teammates: options.teammates, teams: options.teams,
+                inboxes: options.inboxes, channels: options.channels, accounts: options.accounts),
             seed: options.seed, startMs: startMs, spanMs: Int64(options.dataSpan * 1000))
-        let limiter = FrontRateLimiter(limit: options.rateLimitPerMinute, searchShare: options.searchShare,
-                                       minuteLength: options.minuteLength, burstPerSecond: options.burstPerSecond, origin: now)
+        let limiter = FrontRateLimiter(
+            limit: options.rateLimitPerMinute, searchShare: options.searchShare,
+            minuteLength: options.minuteLength, burstPerSecond: options.burstPerSecond, origin: now)
         state = Mutex(FrontState(world: world, limiter: limiter))
     }
 
@@ -149,8 +151,10 @@ final class FrontCore: Sendable {
     }
 
     private func rateHeaders(_ d: FrontRateLimiter.Decision, limit: Int) -> SandboxHeaders {
-        ["x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(d.remaining),
-         "x-ratelimit-reset": Self.secondsString(d.reset)]
+        [
+            "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(d.remaining),
+            "x-ratelimit-reset": Self.secondsString(d.reset),
+        ]
     }
 
     static func secondsString(_ s: Double) -> String {
@@ -200,16 +204,21 @@ final class FrontCore: Sendable {
             let message = token == nil ? "Missing bearer token in Authorization header" : "JSON Web Token error"
             return .frontError(401, "Unauthenticated", message, headers: peek(&state))
         }
-        if let scopes = options.scopedTokens[token], !options.tokens.contains(token), let needed = route.scope, !scopes.contains(needed) {
+        if let scopes = options.scopedTokens[token], !options.tokens.contains(token), let needed = route.scope,
+            !scopes.contains(needed)
+        {
             return .frontError(403, "Forbidden", "Your API token is missing the required scope \(needed)", headers: peek(&state))
         }
         guard request.method == "GET" else {
-            return .frontError(405, "Method not allowed", "\(request.method) is not supported by the Front sandbox on \(request.path)", headers: peek(&state))
+            return .frontError(
+                405, "Method not allowed", "\(request.method) is not supported by the Front sandbox on \(request.path)",
+                headers: peek(&state))
         }
 
         // Injected faults
         var delay = Duration.zero
-        if let i = state.faults.firstIndex(where: { $0.latencyMs != nil && $0.matches(request.path) && ($0.remaining ?? 1) > 0 }) {
+        if let i = state.faults.firstIndex(where: { $0.latencyMs != nil && $0.matches(request.path) && ($0.remaining ?? 1) > 0 })
+        {
             delay = .milliseconds(state.faults[i].latencyMs ?? 0)
             consume(&state.faults, i)
         }
@@ -222,8 +231,11 @@ final class FrontCore: Sendable {
                 state.stats["429 injected", default: 0] += 1
                 let wait = Double(fault.retryAfter ?? 1)
                 r = tooMany(wait, what: "", headers: peek(&state))
-            case 503: r = .frontError(503, "Service unavailable", "The Front sandbox is pretending to be unavailable", headers: peek(&state))
-            case let s: r = .frontError(s, s >= 500 ? "Internal server error" : "Error", "Injected fault \(s)", headers: peek(&state))
+            case 503:
+                r = .frontError(
+                    503, "Service unavailable", "The Front sandbox is pretending to be unavailable", headers: peek(&state))
+            case let s:
+                r = .frontError(s, s >= 500 ? "Internal server error" : "Error", "Injected fault \(s)", headers: peek(&state))
             }
             if let headers = fault.headers {
                 r.headers.append(contentsOf: headers)
@@ -262,11 +274,17 @@ final class FrontCore: Sendable {
         if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
     }
 
-    private func serve(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse {
+    private func serve(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse
+    {
         let base = state.base
         let w = state.world
         if segments == ["me"] {
-            return .json(200, .object([("_links", .object([("self", .string(base + "/me"))])), ("id", .string("cmp_sandbox")), ("name", .string(w.companyName))]))
+            return .json(
+                200,
+                .object([
+                    ("_links", .object([("self", .string(base + "/me"))])), ("id", .string("cmp_sandbox")),
+                    ("name", .string(w.companyName)),
+                ]))
         }
         if segments.count == 2, route.isSearch == false {
             return single(kind: segments[0], id: segments[1], state: state)
@@ -275,7 +293,8 @@ final class FrontCore: Sendable {
     }
 
     private func single(kind: String, id: String, state: FrontState) -> SandboxResponse {
-        let w = state.world, base = state.base
+        let w = state.world
+        let base = state.base
         func find(_ k: FrontKind, _ count: Int, _ render: (Int) -> FrontJSON, name: String) -> SandboxResponse {
             guard let i = k.index(of: id, count: count) else { return .frontNotFound("Unknown \(name) ID \(id)") }
             return .json(200, render(i))
@@ -288,9 +307,12 @@ final class FrontCore: Sendable {
         case "teams": return find(.team, w.teams.count, { w.teamJSON($0, base: base) }, name: "team")
         case "contacts": return find(.contact, w.contacts.count, { w.contactJSON($0, base: base) }, name: "contact")
         case "events": return find(.event, w.events.count, { w.eventJSON($0, base: base) }, name: "event")
-        case "conversations": return find(.conversation, w.conversations.count, { w.conversationJSON($0, base: base) }, name: "conversation")
+        case "conversations":
+            return find(.conversation, w.conversations.count, { w.conversationJSON($0, base: base) }, name: "conversation")
         case "tags":
-            guard let i = FrontKind.tag.index(of: id, count: w.tags.count), w.tags[i].deletedAt == nil else { return .frontNotFound("Unknown tag ID \(id)") }
+            guard let i = FrontKind.tag.index(of: id, count: w.tags.count), w.tags[i].deletedAt == nil else {
+                return .frontNotFound("Unknown tag ID \(id)")
+            }
             return .json(200, w.tagJSON(i, base: base))
         default: return .frontNotFound("Unknown resource \(kind)")
         }

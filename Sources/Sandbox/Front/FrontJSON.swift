@@ -89,7 +89,10 @@ enum FrontTime {
         var frac = Int(ms - whole * 1000)
         guard frac != 0 else { return String(whole) }
         var digits = 3
-        while frac % 10 == 0 { frac /= 10; digits -= 1 }
+        while frac % 10 == 0 {
+            frac /= 10
+            digits -= 1
+        }
         let f = String(frac)
         return "\(whole)." + String(repeating: "0", count: digits - f.count) + f
     }

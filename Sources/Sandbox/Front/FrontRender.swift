@@ -6,15 +6,22 @@ extension FrontWorld {
     private func link(_ base: String, _ path: String) -> FrontJSON { .string(base + path) }
 
     func teammateJSON(_ i: Int, base: String) -> FrontJSON {
-        let t = teammates[i], id = FrontKind.teammate.id(i)
+        let t = teammates[i]
+        let id = FrontKind.teammate.id(i)
         return .object([
-            ("_links", .object([
-                ("self", link(base, "/teammates/\(id)")),
-                ("related", .object([
-                    ("inboxes", link(base, "/teammates/\(id)/inboxes")),
-                    ("conversations", link(base, "/teammates/\(id)/conversations")),
-                ])),
-            ])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/teammates/\(id)")),
+                    (
+                        "related",
+                        .object([
+                            ("inboxes", link(base, "/teammates/\(id)/inboxes")),
+                            ("conversations", link(base, "/teammates/\(id)/conversations")),
+                        ])
+                    ),
+                ])
+            ),
             ("id", .string(id)),
             ("email", .string("\(t.first.lowercased()).\(t.last.lowercased())@sandbox-paper.example")),
             ("username", .string(t.first.lowercased() + String(i))),
@@ -30,7 +37,8 @@ extension FrontWorld {
     }
 
     func teamJSON(_ i: Int, base: String) -> FrontJSON {
-        let t = teams[i], id = FrontKind.team.id(i)
+        let t = teams[i]
+        let id = FrontKind.team.id(i)
         return .object([
             ("_links", .object([("self", link(base, "/teams/\(id)"))])),
             ("id", .string(id)),
@@ -41,17 +49,24 @@ extension FrontWorld {
     }
 
     func inboxJSON(_ i: Int, base: String) -> FrontJSON {
-        let b = inboxes[i], id = FrontKind.inbox.id(i)
+        let b = inboxes[i]
+        let id = FrontKind.inbox.id(i)
         return .object([
-            ("_links", .object([
-                ("self", link(base, "/inboxes/\(id)")),
-                ("related", .object([
-                    ("teammates", link(base, "/inboxes/\(id)/teammates")),
-                    ("conversations", link(base, "/inboxes/\(id)/conversations")),
-                    ("channels", link(base, "/inboxes/\(id)/channels")),
-                    ("owner", link(base, "/company")),
-                ])),
-            ])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/inboxes/\(id)")),
+                    (
+                        "related",
+                        .object([
+                            ("teammates", link(base, "/inboxes/\(id)/teammates")),
+                            ("conversations", link(base, "/inboxes/\(id)/conversations")),
+                            ("channels", link(base, "/inboxes/\(id)/channels")),
+                            ("owner", link(base, "/company")),
+                        ])
+                    ),
+                ])
+            ),
             ("id", .string(id)),
             ("name", .string(b.name)),
             ("is_private", .bool(false)),
@@ -64,7 +79,8 @@ extension FrontWorld {
     }
 
     func channelJSON(_ i: Int, base: String) -> FrontJSON {
-        let c = channels[i], id = FrontKind.channel.id(i)
+        let c = channels[i]
+        let id = FrontKind.channel.id(i)
         var related: [(String, FrontJSON)] = [("owner", link(base, "/company"))]
         if !inboxes.isEmpty { related.insert(("inbox", link(base, "/inboxes/\(FrontKind.inbox.id(c.inbox))")), at: 0) }
         return .object([
@@ -81,17 +97,24 @@ extension FrontWorld {
     }
 
     func tagJSON(_ i: Int, base: String) -> FrontJSON {
-        let t = tags[i], id = FrontKind.tag.id(i)
+        let t = tags[i]
+        let id = FrontKind.tag.id(i)
         return .object([
-            ("_links", .object([
-                ("self", link(base, "/tags/\(id)")),
-                ("related", .object([
-                    ("conversations", link(base, "/tags/\(id)/conversations")),
-                    ("owner", link(base, "/company")),
-                    ("parent_tag", .null),
-                    ("children", link(base, "/tags/\(id)/children")),
-                ])),
-            ])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/tags/\(id)")),
+                    (
+                        "related",
+                        .object([
+                            ("conversations", link(base, "/tags/\(id)/conversations")),
+                            ("owner", link(base, "/company")),
+                            ("parent_tag", .null),
+                            ("children", link(base, "/tags/\(id)/children")),
+                        ])
+                    ),
+                ])
+            ),
             ("id", .string(id)),
             ("name", .string(t.name)),
             ("description", .null),
@@ -104,18 +127,25 @@ extension FrontWorld {
     }
 
     func contactJSON(_ j: Int, base: String) -> FrontJSON {
-        let c = contacts[j], id = FrontKind.contact.id(j)
+        let c = contacts[j]
+        let id = FrontKind.contact.id(j)
         var handles: [FrontJSON] = [.object([("handle", .string(c.email)), ("source", .string("email"))])]
         if let phone = c.phone { handles.append(.object([("handle", .string(phone)), ("source", .string("phone"))])) }
         return .object([
-            ("_links", .object([
-                ("self", link(base, "/contacts/\(id)")),
-                ("related", .object([
-                    ("notes", link(base, "/contacts/\(id)/notes")),
-                    ("conversations", link(base, "/contacts/\(id)/conversations")),
-                    ("owner", .null),
-                ])),
-            ])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/contacts/\(id)")),
+                    (
+                        "related",
+                        .object([
+                            ("notes", link(base, "/contacts/\(id)/notes")),
+                            ("conversations", link(base, "/contacts/\(id)/conversations")),
+                            ("owner", .null),
+                        ])
+                    ),
+                ])
+            ),
             ("id", .string(id)),
             ("name", .string(c.name)),
             ("description", .string("")),
@@ -134,13 +164,23 @@ extension FrontWorld {
 
     private func accountSummaryJSON(_ i: Int, base: String) -> FrontJSON {
         let id = FrontKind.account.id(i)
-        return .object([("_links", .object([("self", link(base, "/accounts/\(id)"))])), ("id", .string(id)), ("name", .string(accounts[i].name))])
+        return .object([
+            ("_links", .object([("self", link(base, "/accounts/\(id)"))])), ("id", .string(id)),
+            ("name", .string(accounts[i].name)),
+        ])
     }
 
     func accountJSON(_ i: Int, base: String) -> FrontJSON {
-        let a = accounts[i], id = FrontKind.account.id(i)
+        let a = accounts[i]
+        let id = FrontKind.account.id(i)
         return .object([
-            ("_links", .object([("self", link(base, "/accounts/\(id)")), ("related", .object([("contacts", link(base, "/accounts/\(id)/contacts"))]))])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/accounts/\(id)")),
+                    ("related", .object([("contacts", link(base, "/accounts/\(id)/contacts"))])),
+                ])
+            ),
             ("id", .string(id)),
             ("name", .string(a.name)),
             ("logo_url", .null),
@@ -154,12 +194,16 @@ extension FrontWorld {
     }
 
     func conversationJSON(_ c: Int, base: String) -> FrontJSON {
-        let v = conversations[c], id = FrontKind.conversation.id(c)
+        let v = conversations[c]
+        let id = FrontKind.conversation.id(c)
         var recipient: FrontJSON = .null
         if !contacts.isEmpty {
             let contact = contacts[v.contact]
             recipient = .object([
-                ("_links", .object([("related", .object([("contact", link(base, "/contacts/\(FrontKind.contact.id(v.contact))"))]))])),
+                (
+                    "_links",
+                    .object([("related", .object([("contact", link(base, "/contacts/\(FrontKind.contact.id(v.contact))"))]))])
+                ),
                 ("name", .string(contact.name)),
                 ("handle", .string(contact.email)),
                 ("role", .string("from")),
@@ -167,17 +211,23 @@ extension FrontWorld {
         }
         let lastMessage: FrontJSON = v.lastMessage.map { link(base, "/messages/\(FrontKind.message.id($0))") } ?? .null
         return .object([
-            ("_links", .object([
-                ("self", link(base, "/conversations/\(id)")),
-                ("related", .object([
-                    ("events", link(base, "/conversations/\(id)/events")),
-                    ("followers", link(base, "/conversations/\(id)/followers")),
-                    ("messages", link(base, "/conversations/\(id)/messages")),
-                    ("comments", link(base, "/conversations/\(id)/comments")),
-                    ("inboxes", link(base, "/conversations/\(id)/inboxes")),
-                    ("last_message", lastMessage),
-                ])),
-            ])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/conversations/\(id)")),
+                    (
+                        "related",
+                        .object([
+                            ("events", link(base, "/conversations/\(id)/events")),
+                            ("followers", link(base, "/conversations/\(id)/followers")),
+                            ("messages", link(base, "/conversations/\(id)/messages")),
+                            ("comments", link(base, "/conversations/\(id)/comments")),
+                            ("inboxes", link(base, "/conversations/\(id)/inboxes")),
+                            ("last_message", lastMessage),
+                        ])
+                    ),
+                ])
+            ),
             ("id", .string(id)),
             ("type", .string("conversation")),
             ("subject", .string(v.subject)),
@@ -203,7 +253,13 @@ extension FrontWorld {
         if msg.isComment {
             let id = FrontKind.comment.id(m)
             return .object([
-                ("_links", .object([("self", link(base, "/comments/\(id)")), ("related", .object([("conversation", link(base, "/conversations/\(conv)"))]))])),
+                (
+                    "_links",
+                    .object([
+                        ("self", link(base, "/comments/\(id)")),
+                        ("related", .object([("conversation", link(base, "/conversations/\(conv)"))])),
+                    ])
+                ),
                 ("id", .string(id)),
                 ("author", msg.author.map { teammateJSON($0, base: base) } ?? .null),
                 ("body", .string("Internal note \(m)")),
@@ -213,15 +269,29 @@ extension FrontWorld {
         }
         let id = FrontKind.message.id(m)
         let contact = contacts.isEmpty ? nil : contacts[conversations[msg.conversation].contact]
-        let other: FrontJSON = .object([("handle", .string(contact?.email ?? "someone@mail.example")), ("role", .string(msg.inbound ? "from" : "to"))])
+        let other: FrontJSON = .object([
+            ("handle", .string(contact?.email ?? "someone@mail.example")), ("role", .string(msg.inbound ? "from" : "to")),
+        ])
         return .object([
-            ("_links", .object([("self", link(base, "/messages/\(id)")), ("related", .object([("conversation", link(base, "/conversations/\(conv)"))]))])),
+            (
+                "_links",
+                .object([
+                    ("self", link(base, "/messages/\(id)")),
+                    ("related", .object([("conversation", link(base, "/conversations/\(conv)"))])),
+                ])
+            ),
             ("id", .string(id)),
             ("type", .string("email")),
             ("is_inbound", .bool(msg.inbound)),
             ("is_draft", .bool(false)),
             ("created_at", .time(msg.at)),
-            ("blurb", .string(msg.inbound ? "Hello, I have a question about \(conversations[msg.conversation].subject)" : "Thanks for reaching out!")),
+            (
+                "blurb",
+                .string(
+                    msg.inbound
+                        ? "Hello, I have a question about \(conversations[msg.conversation].subject)" : "Thanks for reaching out!"
+                )
+            ),
             ("author", msg.author.map { teammateJSON($0, base: base) } ?? .null),
             ("recipients", .array([other])),
             ("attachments", .array([])),
@@ -230,14 +300,18 @@ extension FrontWorld {
     }
 
     func eventJSON(_ e: Int, base: String) -> FrontJSON {
-        let ev = events[e], id = FrontKind.event.id(e)
-        func meta(_ type: String, _ data: FrontJSON) -> FrontJSON { .object([("_meta", .object([("type", .string(type))])), ("data", data)]) }
+        let ev = events[e]
+        let id = FrontKind.event.id(e)
+        func meta(_ type: String, _ data: FrontJSON) -> FrontJSON {
+            .object([("_meta", .object([("type", .string(type))])), ("data", data)])
+        }
         let actor: FrontJSON = ev.actor.map { meta("teammate", teammateJSON($0, base: base)) } ?? .null
         var source = actor
         var target: FrontJSON = .null
         switch ev.type {
         case .inbound:
-            source = inboxes.isEmpty ? .null : meta("inboxes", .array([inboxJSON(conversations[ev.conversation].inbox, base: base)]))
+            source =
+                inboxes.isEmpty ? .null : meta("inboxes", .array([inboxJSON(conversations[ev.conversation].inbox, base: base)]))
             if let m = ev.target { target = meta("message", messageJSON(m, base: base)) }
         case .outbound, .outReply:
             if let m = ev.target { target = meta("message", messageJSON(m, base: base)) }

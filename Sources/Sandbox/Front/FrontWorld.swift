@@ -1,30 +1,47 @@
 import Foundation
 
 enum FrontEventType: String, Sendable, CaseIterable {
-    case inbound, outbound, outReply = "out_reply", comment, assign, unassign, tag, untag, archive, reopen
+    case inbound, outbound
+    case outReply = "out_reply"
+    case comment, assign, unassign, tag, untag, archive, reopen
 
     var addsActivity: Bool { self == .inbound || self == .outbound || self == .outReply || self == .comment }
 }
 
-struct FrontEvent { var at: Int64; var type: FrontEventType; var conversation: Int; var actor: Int?; var target: Int? }
+struct FrontEvent {
+    var at: Int64
+    var type: FrontEventType
+    var conversation: Int
+    var actor: Int?
+    var target: Int?
+}
 
 /// Id prefixes and numeric offsets: an entity's number is `offset + index`, so an id string maps
 /// back to its array slot without a dictionary.
 enum FrontKind: String, Sendable, CaseIterable {
-    case teammate = "tea_", team = "tim_", inbox = "inb_", channel = "cha_", tag = "tag_", contact = "crd_"
-    case account = "acc_", conversation = "cnv_", event = "evt_", message = "msg_", comment = "com_"
+    case teammate = "tea_"
+    case team = "tim_"
+    case inbox = "inb_"
+    case channel = "cha_"
+    case tag = "tag_"
+    case contact = "crd_"
+    case account = "acc_"
+    case conversation = "cnv_"
+    case event = "evt_"
+    case message = "msg_"
+    case comment = "com_"
 
     var offset: Int {
         switch self {
-        case .teammate: 46_656        // 36^3 → "tea_1000"
+        case .teammate: 46_656  // 36^3 → "tea_1000"
         case .team: 1_296
         case .inbox: 46_656
         case .channel: 46_656
-        case .tag: 1_679_616          // 36^4
-        case .contact: 60_466_176     // 36^5
+        case .tag: 1_679_616  // 36^4
+        case .contact: 60_466_176  // 36^5
         case .account: 1_679_616
         case .conversation: 60_466_176
-        case .event: 2_176_782_336    // 36^6
+        case .event: 2_176_782_336  // 36^6
         case .message: 2_176_782_336
         case .comment: 60_466_176
         }
@@ -46,15 +63,56 @@ extension FrontWorld {
         case unassigned, assigned, archived, deleted
     }
 
-    struct Teammate { var first: String; var last: String; var isAdmin: Bool; var isAvailable: Bool }
-    struct Team { var name: String; var members: [Int]; var inboxes: [Int] }
-    struct Inbox { var name: String; var address: String }
-    struct Channel { var name: String; var address: String; var type: String; var inbox: Int }
-    struct Tag { var name: String; var highlight: String?; var createdAt: Int64; var updatedAt: Int64; var deletedAt: Int64? }
-    struct Contact { var name: String; var email: String; var phone: String?; var createdAt: Int64; var updatedAt: Int64; var account: Int? }
-    struct Account { var name: String; var domain: String; var createdAt: Int64; var updatedAt: Int64 }
+    struct Teammate {
+        var first: String
+        var last: String
+        var isAdmin: Bool
+        var isAvailable: Bool
+    }
+    struct Team {
+        var name: String
+        var members: [Int]
+        var inboxes: [Int]
+    }
+    struct Inbox {
+        var name: String
+        var address: String
+    }
+    struct Channel {
+        var name: String
+        var address: String
+        var type: String
+        var inbox: Int
+    }
+    struct Tag {
+        var name: String
+        var highlight: String?
+        var createdAt: Int64
+        var updatedAt: Int64
+        var deletedAt: Int64?
+    }
+    struct Contact {
+        var name: String
+        var email: String
+        var phone: String?
+        var createdAt: Int64
+        var updatedAt: Int64
+        var account: Int?
+    }
+    struct Account {
+        var name: String
+        var domain: String
+        var createdAt: Int64
+        var updatedAt: Int64
+    }
     /// A message or a comment: what `search`'s `after:`/`before:` match on.
-    struct Message { var conversation: Int; var at: Int64; var inbound: Bool; var author: Int?; var isComment: Bool }
+    struct Message {
+        var conversation: Int
+        var at: Int64
+        var inbound: Bool
+        var author: Int?
+        var isComment: Bool
+    }
     struct Conversation {
         var subject: String
         var status: ConversationStatus
@@ -114,47 +172,74 @@ struct FrontWorld {
 
     // MARK: seeding
 
-    private static let firstNames = ["Ada", "Blake", "Carmen", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Mara", "Nils", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Victor", "Wen", "Yusuf", "Zoe"]
-    private static let lastNames = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Rossi", "Novak", "Haddad", "Schmidt", "Silva", "Kowalski", "Byrne", "Nakamura", "Petrov", "Costa", "Meyer", "Jensen", "Ali", "Brooks"]
-    private static let companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Gringotts", "Oscorp", "Aperture"]
-    private static let subjects = ["Invoice question", "Order delayed", "Password reset", "Refund request", "Feature request", "Bug report", "Shipping address change", "Cancel subscription", "Upgrade plan", "Login problem", "Damaged item", "Partnership inquiry", "API access", "Billing error", "Onboarding help"]
-    private static let tagWords = ["urgent", "billing", "vip", "bug", "refund", "sales", "churn-risk", "feedback", "shipping", "enterprise", "onboarding", "escalated", "spam", "partner", "legal"]
+    private static let firstNames = [
+        "Ada", "Blake", "Carmen", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Mara", "Nils",
+        "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
+    ]
+    private static let lastNames = [
+        "Okafor", "Lindqvist", "Moreau", "Tanaka", "Rossi", "Novak", "Haddad", "Schmidt", "Silva", "Kowalski", "Byrne",
+        "Nakamura", "Petrov", "Costa", "Meyer", "Jensen", "Ali", "Brooks",
+    ]
+    private static let companies = [
+        "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Wonka",
+        "Gringotts", "Oscorp", "Aperture",
+    ]
+    private static let subjects = [
+        "Invoice question", "Order delayed", "Password reset", "Refund request", "Feature request", "Bug report",
+        "Shipping address change", "Cancel subscription", "Upgrade plan", "Login problem", "Damaged item", "Partnership inquiry",
+        "API access", "Billing error", "Onboarding help",
+    ]
+    private static let tagWords = [
+        "urgent", "billing", "vip", "bug", "refund", "sales", "churn-risk", "feedback", "shipping", "enterprise", "onboarding",
+        "escalated", "spam", "partner", "legal",
+    ]
     private static let highlights = ["grey", "pink", "red", "orange", "yellow", "green", "light-blue", "blue", "purple"]
     private static let teamNames = ["Support", "Sales", "Success", "Billing", "Operations", "Engineering"]
 
     private mutating func seedStatic(size: Size, rng: inout SeededRandom, startMs: Int64) {
         for i in 0..<size.teammates {
-            teammates.append(Teammate(
-                first: Self.firstNames[i % Self.firstNames.count],
-                last: Self.lastNames[(i * 7 + 3) % Self.lastNames.count] + (i >= Self.firstNames.count ? "\(i)" : ""),
-                isAdmin: i == 0 || rng.chance(0.15), isAvailable: rng.chance(0.8)))
+            teammates.append(
+                Teammate(
+                    first: Self.firstNames[i % Self.firstNames.count],
+                    last: Self.lastNames[(i * 7 + 3) % Self.lastNames.count] + (i >= Self.firstNames.count ? "\(i)" : ""),
+                    isAdmin: i == 0 || rng.chance(0.15), isAvailable: rng.chance(0.8)))
         }
         for i in 0..<size.inboxes {
             let name = i < Self.teamNames.count ? Self.teamNames[i] : "Inbox \(i + 1)"
-            inboxes.append(Inbox(name: name, address: "\(name.lowercased().replacingOccurrences(of: " ", with: "-"))@sandbox-paper.example"))
+            inboxes.append(
+                Inbox(name: name, address: "\(name.lowercased().replacingOccurrences(of: " ", with: "-"))@sandbox-paper.example"))
         }
         for i in 0..<size.channels {
             let inbox = size.inboxes == 0 ? 0 : i % size.inboxes
             let type = i < size.inboxes ? "smtp" : rng.pick(["gmail", "office365", "front_chat", "twilio", "custom"])
-            let base = size.inboxes == 0 ? "channel\(i)" : inboxes[inbox].name.lowercased().replacingOccurrences(of: " ", with: "-")
-            channels.append(Channel(name: "\(base) (\(type))", address: "\(base)+\(i)@sandbox-paper.example", type: type, inbox: inbox))
+            let base =
+                size.inboxes == 0 ? "channel\(i)" : inboxes[inbox].name.lowercased().replacingOccurrences(of: " ", with: "-")
+            channels.append(
+                Channel(name: "\(base) (\(type))", address: "\(base)+\(i)@sandbox-paper.example", type: type, inbox: inbox))
         }
         for i in 0..<size.teams {
             let name = i < Self.teamNames.count ? Self.teamNames[i] + " team" : "Team \(i + 1)"
-            let members = size.teammates == 0 ? [] : (0..<size.teammates).filter { $0 % max(1, size.teams) == i % max(1, size.teams) }
+            let members =
+                size.teammates == 0 ? [] : (0..<size.teammates).filter { $0 % max(1, size.teams) == i % max(1, size.teams) }
             let boxes = size.inboxes == 0 ? [] : (0..<size.inboxes).filter { $0 % max(1, size.teams) == i % max(1, size.teams) }
             teams.append(Team(name: name, members: members, inboxes: boxes))
         }
         for i in 0..<size.tags {
             let word = Self.tagWords[i % Self.tagWords.count] + (i >= Self.tagWords.count ? "-\(i / Self.tagWords.count)" : "")
             let created = startMs - Int64(size.tags - i) * 3_600_000 - Int64(rng.int(0..<3_600_000))
-            tags.append(Tag(name: word, highlight: rng.chance(0.6) ? rng.pick(Self.highlights) : nil, createdAt: created,
-                            updatedAt: created + (rng.chance(0.3) ? Int64(rng.int(1..<86_400_000)) : 0), deletedAt: nil))
+            tags.append(
+                Tag(
+                    name: word, highlight: rng.chance(0.6) ? rng.pick(Self.highlights) : nil, createdAt: created,
+                    updatedAt: created + (rng.chance(0.3) ? Int64(rng.int(1..<86_400_000)) : 0), deletedAt: nil))
         }
         for i in 0..<size.accounts {
-            let name = Self.companies[i % Self.companies.count] + (i >= Self.companies.count ? " \(i / Self.companies.count + 1)" : "")
+            let name =
+                Self.companies[i % Self.companies.count] + (i >= Self.companies.count ? " \(i / Self.companies.count + 1)" : "")
             let created = startMs - Int64(size.accounts - i) * 86_400_000
-            accounts.append(Account(name: name, domain: "\(name.lowercased().replacingOccurrences(of: " ", with: "")).example", createdAt: created, updatedAt: created))
+            accounts.append(
+                Account(
+                    name: name, domain: "\(name.lowercased().replacingOccurrences(of: " ", with: "")).example",
+                    createdAt: created, updatedAt: created))
         }
         lastTick = max(lastTick, tags.map(\.updatedAt).max() ?? 0)
     }
@@ -165,16 +250,18 @@ struct FrontWorld {
         let stride = Int64(max(1, count))
         let slots = max(2, spanMs / stride)
         for j in 0..<count {
-            let first = rng.pick(Self.firstNames), last = rng.pick(Self.lastNames)
+            let first = rng.pick(Self.firstNames)
+            let last = rng.pick(Self.lastNames)
             let createdSlot = Int64(rng.int(0..<Int(slots * 7 / 10 + 1)))
             let updatedSlot = rng.chance(0.4) ? createdSlot : createdSlot + Int64(rng.int(1..<Int(max(2, slots - createdSlot))))
             let company = accounts.isEmpty ? nil : rng.int(0..<accounts.count)
             let domain = company.map { accounts[$0].domain } ?? "mail.example"
-            contacts.append(Contact(
-                name: "\(first) \(last)", email: "\(first.lowercased()).\(last.lowercased()).\(j)@\(domain)",
-                phone: rng.chance(0.3) ? "+1555\(String(format: "%07d", rng.int(0..<10_000_000)))" : nil,
-                createdAt: startMs + createdSlot * stride + Int64(j), updatedAt: startMs + updatedSlot * stride + Int64(j),
-                account: company))
+            contacts.append(
+                Contact(
+                    name: "\(first) \(last)", email: "\(first.lowercased()).\(last.lowercased()).\(j)@\(domain)",
+                    phone: rng.chance(0.3) ? "+1555\(String(format: "%07d", rng.int(0..<10_000_000)))" : nil,
+                    createdAt: startMs + createdSlot * stride + Int64(j), updatedAt: startMs + updatedSlot * stride + Int64(j),
+                    account: company))
         }
         lastTick = max(lastTick, contacts.map(\.updatedAt).max() ?? 0)
     }
@@ -189,14 +276,17 @@ struct FrontWorld {
         let slots = max(4, spanMs / stride)
         var pending: [FrontEvent] = []
         pending.reserveCapacity(count * max(1, size.eventsPerConversation))
-        let mix: [(FrontEventType, Double)] = [(.inbound, 0.24), (.outReply, 0.2), (.outbound, 0.04), (.comment, 0.14), (.assign, 0.1),
-                                               (.unassign, 0.02), (.tag, 0.1), (.untag, 0.03), (.archive, 0.09), (.reopen, 0.04)]
+        let mix: [(FrontEventType, Double)] = [
+            (.inbound, 0.24), (.outReply, 0.2), (.outbound, 0.04), (.comment, 0.14), (.assign, 0.1),
+            (.unassign, 0.02), (.tag, 0.1), (.untag, 0.03), (.archive, 0.09), (.reopen, 0.04),
+        ]
         for c in 0..<count {
             var slot = Int64(rng.int(0..<Int(slots * 8 / 10)))
             let total = size.eventsPerConversation <= 1 ? 1 : 1 + rng.int(0..<(2 * size.eventsPerConversation - 1))
             var conv = Conversation(
                 subject: rng.pick(Self.subjects) + " #\(c + 1)", status: .unassigned, assignee: nil, tags: [],
-                inbox: inboxes.isEmpty ? 0 : rng.int(0..<inboxes.count), contact: contacts.isEmpty ? 0 : rng.int(0..<contacts.count),
+                inbox: inboxes.isEmpty ? 0 : rng.int(0..<inboxes.count),
+                contact: contacts.isEmpty ? 0 : rng.int(0..<contacts.count),
                 createdAt: startMs + slot * stride + Int64(c), updatedAt: 0, waitingSince: nil, lastActivity: 0, lastMessage: nil)
             conversations.append(conv)
             for k in 0..<total {
@@ -209,7 +299,13 @@ struct FrontWorld {
                 var type: FrontEventType = .inbound
                 if k > 0 {
                     var roll = Double.random(in: 0..<1, using: &rng)
-                    for (t, p) in mix { if roll < p { type = t; break }; roll -= p }
+                    for (t, p) in mix {
+                        if roll < p {
+                            type = t
+                            break
+                        }
+                        roll -= p
+                    }
                 }
                 conv = conversations[c]
                 if let event = apply(type, to: &conv, index: c, at: at, rng: &rng) { pending.append(event) }
@@ -225,8 +321,10 @@ struct FrontWorld {
 
     /// Applies one change to a conversation the way Front does (status, assignee, tags, activity)
     /// and returns the event it emits, or nil if the change was a no-op (e.g. untag with no tags).
-    private mutating func apply(_ requested: FrontEventType, to conv: inout Conversation, index: Int, at: Int64,
-                                rng: inout SeededRandom) -> FrontEvent? {
+    private mutating func apply(
+        _ requested: FrontEventType, to conv: inout Conversation, index: Int, at: Int64,
+        rng: inout SeededRandom
+    ) -> FrontEvent? {
         var type = requested
         let actor: Int? = teammates.isEmpty ? nil : rng.int(0..<teammates.count)
         var target: Int? = nil
@@ -242,8 +340,10 @@ struct FrontWorld {
         switch type {
         case .inbound, .outbound, .outReply, .comment:
             let inbound = type == .inbound
-            messages.append(Message(conversation: index, at: at, inbound: inbound, author: inbound ? nil : actor,
-                                    isComment: type == .comment))
+            messages.append(
+                Message(
+                    conversation: index, at: at, inbound: inbound, author: inbound ? nil : actor,
+                    isComment: type == .comment))
             target = messages.count - 1
             if type != .comment { conv.lastMessage = target }
             conv.lastActivity = at
@@ -289,7 +389,8 @@ struct FrontWorld {
     mutating func conversationsByUpdated() -> [Int] {
         if let cached = conversationsByUpdatedCache { return cached }
         let order = conversations.indices.sorted {
-            let a = conversations[$0].updatedAt, b = conversations[$1].updatedAt
+            let a = conversations[$0].updatedAt
+            let b = conversations[$1].updatedAt
             return a != b ? a < b : $0 < $1
         }
         conversationsByUpdatedCache = order
@@ -310,7 +411,8 @@ struct FrontWorld {
 
     /// First index in `events` whose time satisfies `isAfter` (events are in time order).
     func firstEvent(where isAfter: (Int64) -> Bool) -> Int {
-        var lo = 0, hi = events.count
+        var lo = 0
+        var hi = events.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if isAfter(events[mid].at) { hi = mid } else { lo = mid + 1 }
@@ -320,7 +422,8 @@ struct FrontWorld {
 
     /// Conversations with a message or comment in `[fromMs, toMs]` (inclusive both ends).
     func conversationsActive(fromMs: Double, toMs: Double) -> Set<Int> {
-        var lo = 0, hi = activities.count
+        var lo = 0
+        var hi = activities.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if Double(activities[mid].at) >= fromMs { hi = mid } else { lo = mid + 1 }
@@ -391,10 +494,13 @@ struct FrontWorld {
 
     mutating func addContact() -> Int {
         let at = tick()
-        let first = mutationRNG.pick(Self.firstNames), last = mutationRNG.pick(Self.lastNames)
+        let first = mutationRNG.pick(Self.firstNames)
+        let last = mutationRNG.pick(Self.lastNames)
         let j = contacts.count
-        contacts.append(Contact(name: "\(first) \(last)", email: "\(first.lowercased()).\(last.lowercased()).\(j)@mail.example",
-                                phone: nil, createdAt: at, updatedAt: at, account: nil))
+        contacts.append(
+            Contact(
+                name: "\(first) \(last)", email: "\(first.lowercased()).\(last.lowercased()).\(j)@mail.example",
+                phone: nil, createdAt: at, updatedAt: at, account: nil))
         contactsByUpdatedCache = nil
         contactsByCreatedCache = nil
         return j

@@ -75,7 +75,12 @@ final class SandboxServer: Sendable {
 
     /// Closes the socket and gives open connections a second to finish.
     func stop() async {
-        guard let current = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        guard
+            let current = running.withLock({ state in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         await current.server.stop(timeout: 1)
         current.task.cancel()
     }

@@ -28,7 +28,8 @@ extension SQLiteStore {
                 try db.execute(
                     sql: "INSERT INTO api_token (name, sha256, hint, createdAt) VALUES (?, ?, ?, ?)",
                     arguments: [name, sha256, hint, now.timeIntervalSince1970])
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
+                guard
+                    let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
                 else { throw RowVanished(table: "api_token") }
                 return APITokenRecord(row: row)
             }

@@ -11,7 +11,8 @@ extension StoreContract {
             try await backend.withStore { store in
                 let counts = try await store.commit(
                     CollectionChanges(
-                        collection: "acme/tags", upserts: [doc("tag_1"), doc("tag_2")], checkpoints: [checkpoint("acme/tags", "1")]))
+                        collection: "acme/tags", upserts: [doc("tag_1"), doc("tag_2")],
+                        checkpoints: [checkpoint("acme/tags", "1")]))
                 #expect(counts == WriteCounts(written: 2))
                 #expect(try store.checkpoint(named: "acme/tags") == Data("1".utf8))
                 #expect(try store.document(in: "acme/tags", key: "tag_2")?.json == Data(#"{"id":"tag_2"}"#.utf8))
@@ -87,7 +88,8 @@ extension StoreContract {
             }
         }
 
-        @Test("export in small batches loses and repeats no key across batch ends; deleted ones on request", arguments: Backend.all)
+        @Test(
+            "export in small batches loses and repeats no key across batch ends; deleted ones on request", arguments: Backend.all)
         func exportInBatches(_ backend: Backend) async throws {
             try await backend.withStore { store in
                 let all = (0..<50).map { String(format: "k%02d", $0) }

@@ -22,17 +22,22 @@ extension StoreContract {
         func oneActivePerCapture(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
                 guard case .queued(let first) = try one.enqueueJob(captureID: capture.id, requestedBy: "ann", bindings: []) else {
-                    Issue.record("not queued"); return
+                    Issue.record("not queued")
+                    return
                 }
                 #expect(first.requestedBy == "ann")
                 #expect(try two.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) == .alreadyActive(first))
                 let claimed = try #require(try two.claimJob(token: "t", leaseFor: lease))
                 guard case .alreadyActive(let running) = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
-                else { Issue.record("a running job did not block a second one"); return }
+                else {
+                    Issue.record("a running job did not block a second one")
+                    return
+                }
                 #expect(running.id == claimed.id && running.life.state == .running)
                 try two.finishJob(jobID: claimed.id, token: "t", outcome: .succeeded, bindings: nil)
                 guard case .queued = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) else {
-                    Issue.record("a finished job still blocked the capture"); return
+                    Issue.record("a finished job still blocked the capture")
+                    return
                 }
             }
         }
@@ -41,8 +46,13 @@ extension StoreContract {
         func enqueuedJobAsGiven(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
                 let bindings = [JobBindingProgress(name: "acme/tags", resource: "tags")]
-                guard case .queued(let job) = try one.enqueueJob(captureID: capture.id, requestedBy: "api:ci", bindings: bindings, at: t0)
-                else { Issue.record("not queued"); return }
+                guard
+                    case .queued(let job) = try one.enqueueJob(
+                        captureID: capture.id, requestedBy: "api:ci", bindings: bindings, at: t0)
+                else {
+                    Issue.record("not queued")
+                    return
+                }
                 #expect(job.captureID == capture.id && job.requestedBy == "api:ci" && job.bindings == bindings)
                 #expect(job.life == JobLife(createdAt: t0))
                 #expect(try two.job(id: job.id) == job)
@@ -84,7 +94,8 @@ extension StoreContract {
             }
         }
 
-        @Test("a lapsed lease is taken over; the old holder's heartbeat, finish and hand-back are refused", arguments: Backend.all)
+        @Test(
+            "a lapsed lease is taken over; the old holder's heartbeat, finish and hand-back are refused", arguments: Backend.all)
         func takeover(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
                 _ = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
@@ -108,7 +119,8 @@ extension StoreContract {
         func cancel(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
                 guard case .queued(let queued) = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: []) else {
-                    Issue.record("not queued"); return
+                    Issue.record("not queued")
+                    return
                 }
                 #expect(try two.requestCancel(jobID: queued.id)?.1 == .cancelled)
                 #expect(try one.claimJob(token: "a", leaseFor: lease) == nil)
@@ -181,7 +193,9 @@ extension StoreContract {
             }
         }
 
-        @Test("progress saved with a heartbeat is read back; lists filter by capture and state, newest first", arguments: Backend.all)
+        @Test(
+            "progress saved with a heartbeat is read back; lists filter by capture and state, newest first",
+            arguments: Backend.all)
         func progressAndLists(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
                 _ = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
@@ -209,7 +223,10 @@ extension StoreContract {
                 for index in 0..<3 {
                     let capture = try store.insertCapture(newCapture("c\(index)"))
                     guard case .queued(let job) = try store.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
-                    else { Issue.record("not queued"); return }
+                    else {
+                        Issue.record("not queued")
+                        return
+                    }
                     ids.append(job.id)
                 }
                 #expect(try store.jobs().map(\.id) == ids.reversed())
