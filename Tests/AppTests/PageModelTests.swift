@@ -54,3 +54,18 @@ struct PageModelTests {
         #expect(ConnectorListQuery(try .decode("sort=name")).descending == false)
     }
 }
+
+@Suite("The settings page, in process")
+struct SettingsPageTests {
+    @Test("environment tokens are mentioned only when there are some")
+    func environmentTokens() async throws {
+        try await withApp { app in
+            #expect(await app.get("/settings").text.contains("1 more come from"))
+        }
+        try await withApp(environment: ["SWITCHBOARD_API_TOKENS": ""]) { app in
+            let page = await app.get("/settings")
+            #expect(page.status == 200)
+            #expect(!page.text.contains("more come from"))
+        }
+    }
+}

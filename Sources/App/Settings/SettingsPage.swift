@@ -25,8 +25,9 @@ struct SettingsPage: Sendable {
 
     let tokens: [Token]
     let hasTokens: Bool
-    /// How many tokens `SWITCHBOARD_API_TOKENS` adds.
-    let environmentTokens: Int
+    /// Tokens from `SWITCHBOARD_API_TOKENS`; nil when there are none (a 0 would still render
+    /// its Mustache section).
+    let environmentTokens: Int?
     /// This app's URL, for the `curl` example.
     let publicURL: String
     var newToken: NewToken?
@@ -42,7 +43,7 @@ struct SettingsPage: Sendable {
                 revoked: token.revokedAt.map { Format.ago($0, now: now) })
         }
         hasTokens = !tokens.isEmpty
-        self.environmentTokens = environmentTokens
+        self.environmentTokens = environmentTokens > 0 ? environmentTokens : nil
         self.publicURL = publicURL
     }
 }
