@@ -3,7 +3,7 @@ import Synchronization
 import Web
 
 /// The sections of the navigation; a page names the one it belongs to.
-enum Section: Sendable {
+enum Section: String, Sendable {
     case connectors, services, captures, collections, settings, none
 }
 
@@ -91,7 +91,7 @@ public struct Site: Sendable {
     /// visitor with a marker where the content goes (once per title, section and user: it holds
     /// no token), and the kept bytes are sent between its two halves.
     func page(title: String, section: Section, content: [UInt8], request: Request) throws -> Response {
-        let frame = try frames.frame(for: "\(title)|\(section)|\(request.remoteUser ?? "")") {
+        let frame = try frames.frame(for: title + "|" + section.rawValue + "|" + (request.remoteUser ?? "")) {
             let layout = LayoutModel(
                 title: title, section: section, configuration: configuration, request: request, body: LayoutFrames.marker)
             return Array(try templates.render("layout", layout).utf8)
