@@ -7,12 +7,15 @@ import Foundation
 /// is there. The handler's own work therefore stays on the accept thread that took the request
 /// (as before, one thread a request), and the cooperative pool stays free for the services
 /// (job runner, Fivetran refresher) even while a handler blocks on a database read. Whatever the
-/// handler awaits elsewhere (an actor, URLSession) comes back here when it resumes.
-final class RequestThread: TaskExecutor, @unchecked Sendable {
+/// handler awaits elsewhere (an actor, URLSession) comes back here when it resumes. Public so
+/// that the in-process tests hand requests over exactly as the accept threads do.
+public final class RequestThread: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public init() {}
+
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
@@ -21,7 +24,7 @@ final class RequestThread: TaskExecutor, @unchecked Sendable {
     }
 
     /// Runs `work` to completion on the calling thread and answers its result.
-    func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    public func run<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
         let outcome = Outcome<T>()
         Task(executorPreference: self) {
             self.finish(outcome, with: await work())

@@ -76,7 +76,7 @@ final class AppHarness: Sendable {
             }
         }
         if let user { params["REMOTE_USER"] = user }
-        let response = await app.respond(FastCGIRequest(params: params, body: body))
+        let response = await respondOnItsOwnThread(FastCGIRequest(params: params, body: body))
         var bytes: [UInt8] = []
         switch response.body {
         case .bytes(let all): bytes = all
@@ -90,6 +90,19 @@ final class AppHarness: Sendable {
             bytes = collected.bytes
         }
         return Answer(status: response.status, headers: response.headers, body: bytes)
+    }
+
+    /// As the FastCGI edge does it: a thread of its own runs the request's task (`RequestThread`),
+    /// so handlers never block the cooperative pool the stand-in and the other tests run on.
+    private func respondOnItsOwnThread(_ request: FastCGIRequest) async -> FastCGIResponse {
+        let app = app
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: RequestThread().run { await app.respond(request) })
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
     }
 
     func get(_ target: String, headers: [String: String] = [:], user: String? = nil) async -> Answer {

@@ -4,10 +4,15 @@ import Testing
 
 @testable import App
 
-/// Runs `body` with a fresh app, stopping it afterwards whatever happens.
+/// Runs `body` with a fresh app, stopping it afterwards whatever happens. One app at a time:
+/// each brings its own Fivetran stand-in, which serves from this process's cooperative pool, and
+/// a dozen of them building 1,200-connection pages at once on 2 cores starve each other's
+/// answers past the 15 s page budget.
 func withApp(
     connections: Int = 40, environment: [String: String] = [:], _ body: (AppHarness) async throws -> Void
 ) async throws {
+    await OneAtATime.shared.enter()
+    defer { Task { await OneAtATime.shared.leave() } }
     let app = try await AppHarness.start(connections: connections, environment: environment)
     do {
         try await body(app)
@@ -16,6 +21,25 @@ func withApp(
         throw error
     }
     await app.stop()
+}
+
+/// A lock for async code: `enter` waits its turn, `leave` lets the next one in.
+actor OneAtATime {
+    static let shared = OneAtATime()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
 }
 
 @Suite("The connector pages, in process")
