@@ -34,6 +34,9 @@ public struct Configuration: Sendable {
     /// How many times a job is claimed before it ends failed (`SWITCHBOARD_JOB_MAX_ATTEMPTS`,
     /// default 3): a run that kills its worker, or keeps failing, is not retried forever.
     public var jobMaxAttempts: Int
+    /// Ended jobs kept per capture (`SWITCHBOARD_JOBS_KEPT`, default 100); older ones are removed
+    /// when a job of the capture ends.
+    public var jobsKept: Int
     /// Worker threads that may wait on a live Fivetran call at once (`SWITCHBOARD_FIVETRAN_CALLS`,
     /// default 4); keep it below `serve --threads` so pages that need no call always get a thread.
     public var fivetranLiveCalls: Int
@@ -59,7 +62,7 @@ public struct Configuration: Sendable {
     public var jobRunnerOptions: JobRunner.Options {
         JobRunner.Options(
             concurrency: jobConcurrency, lease: .seconds(jobLeaseSeconds), maxAttempts: jobMaxAttempts,
-            frontBaseURL: frontBaseURL, frontMinute: frontMinute)
+            frontBaseURL: frontBaseURL, frontMinute: frontMinute, jobsKept: jobsKept)
     }
 
     /// Reads every setting from `reader` (environment variables, and an env file when one is
@@ -86,6 +89,7 @@ public struct Configuration: Sendable {
         self.jobConcurrency = reader.bounded("switchboard.job.concurrency", 1...64, default: 2)
         self.jobLeaseSeconds = reader.bounded("switchboard.job.lease.seconds", 2...3600, default: 10)
         self.jobMaxAttempts = reader.bounded("switchboard.job.max.attempts", 1...100, default: 3)
+        self.jobsKept = reader.bounded("switchboard.jobs.kept", 1...100_000, default: 100)
         self.fivetranLiveCalls = reader.bounded("switchboard.fivetran.calls", 1...64, default: 4)
         self.databaseGroup = reader.nonEmpty("switchboard.db.group")
         self.concurrentExports = reader.bounded("switchboard.exports", 1...64, default: 2)

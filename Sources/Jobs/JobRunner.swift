@@ -33,13 +33,17 @@ public final class JobRunner: Sendable {
         /// Length of Front's rate-limit minute in seconds: 60, or shorter against a sandbox that
         /// shortens it (`FRONT_MINUTE_SECONDS`).
         public var frontMinute: Double
+        /// Ended jobs kept per capture: after each job ends, its capture's older ended jobs are
+        /// removed (`SWITCHBOARD_JOBS_KEPT`).
+        public var jobsKept: Int
 
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
             maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL,
-            frontMinute: Double = 60
+            frontMinute: Double = 60, jobsKept: Int = 100
         ) {
             self.frontMinute = frontMinute
+            self.jobsKept = max(1, jobsKept)
             self.concurrency = max(1, concurrency)
             self.lease = lease
             self.heartbeat = heartbeat
@@ -124,6 +128,7 @@ public final class JobRunner: Sendable {
         } catch {
             log.warning("job failed before starting: \(error.message)")
             _ = try? store.finishJob(jobID: job.id, token: token, outcome: .failed(error.message), bindings: nil)
+            removeOldJobs(of: job.captureID, log: log)
             return
         }
         // One budget per capture for now (a capture reads one Front company).
@@ -218,6 +223,18 @@ public final class JobRunner: Sendable {
             }
         } catch {
             log.error("cannot record the end of the job: \(error); its lease will expire and it will be resumed")
+        }
+        removeOldJobs(of: job.captureID, log: log)
+    }
+
+    /// Retention, once a job has ended: the capture keeps its `jobsKept` newest ended jobs (a
+    /// queued or running one is never removed). A failure here costs only disk, so it is logged.
+    private func removeOldJobs(of captureID: Int64, log: Logger) {
+        do {
+            let removed = try store.removeOldJobs(captureID: captureID, keeping: options.jobsKept)
+            if removed > 0 { log.debug("removed old jobs", metadata: ["removed": "\(removed)", "kept": "\(options.jobsKept)"]) }
+        } catch {
+            log.warning("cannot remove the capture's old jobs: \(error)")
         }
     }
 

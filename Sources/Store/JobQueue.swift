@@ -39,6 +39,12 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func releaseJob(jobID: Int64, token: String, bindings: [JobBindingProgress]?) throws(StoreError) -> Bool
 
+    /// Retention: deletes the capture's ended jobs (succeeded, failed, cancelled) older than its
+    /// `keeping` newest ended ones, in one transaction. A queued or running job is never deleted,
+    /// nor counted among the kept. Answers how many were deleted.
+    @discardableResult
+    func removeOldJobs(captureID: Int64, keeping: Int) throws(StoreError) -> Int
+
     /// Asks a job to stop (`JobLife.requestCancel`). nil when there is no such job.
     func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)?
 

@@ -14,10 +14,19 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         commandName: "switchboard-sandbox",
         abstract: "Run local stand-ins of the Fivetran and Front APIs (seeded, rate-limited, scriptable).",
         discussion: """
-            Both listen on 127.0.0.1. With --env-file, writes the variables that point the app at them \
-            (FIVETRAN_BASE_URL, FIVETRAN_API_KEY, FIVETRAN_API_SECRET, FIVETRAN_GROUP_ID, FIVETRAN_CARD_HOST, \
-            FRONT_BASE_URL, FRONT_API_TOKEN, FRONT_MINUTE_SECONDS, SWITCHBOARD_SANDBOX) once both answer.
+            Both listen on 127.0.0.1 (--only fivetran or --only front starts one of them). With --env-file, \
+            writes the variables that point the app at what it started once it answers: FIVETRAN_BASE_URL, \
+            FIVETRAN_API_KEY, FIVETRAN_API_SECRET, FIVETRAN_GROUP_ID, FIVETRAN_CARD_HOST for Fivetran; \
+            FRONT_BASE_URL, FRONT_API_TOKEN, FRONT_MINUTE_SECONDS for Front; SWITCHBOARD_SANDBOX=1 last.
             """)
+
+    /// One of the two stand-ins, for `--only`.
+    enum StandIn: String, ExpressibleByArgument, CaseIterable {
+        case fivetran, front
+    }
+
+    @Option(help: "Start only this stand-in (fivetran or front); both when not given.")
+    var only: StandIn?
 
     @Option(help: "Port of the Fivetran stand-in (0: any free port).")
     var fivetranPort: UInt16 = 0
@@ -47,6 +56,8 @@ struct SwitchboardSandbox: AsyncParsableCommand {
     var noBurst = false
 
     func run() async throws {
+        let runsFivetran = only != .front
+        let runsFront = only != .fivetran
         let fivetran = FivetranSandbox(
             options: .init(
                 seededConnections: connections, latency: .milliseconds(latencyMs), hourlyQuota: hourlyQuota,
@@ -60,24 +71,33 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         if noBurst { frontOptions.burstPerSecond = nil }
         let front = FrontSandbox(options: frontOptions)
 
-        let fivetranURL = try await fivetran.start()
-        let frontPortBound = try await front.start(port: frontPort)
-        let frontURL = "http://127.0.0.1:\(frontPortBound)"
-        // Written only once both answer: scripts wait for this file, then point the app at it.
-        if let envFile {
+        // The env file names only what this process serves, so that a setting it did not start
+        // (a real FRONT_BASE_URL, say) is left as the user gave it.
+        var lines: [String] = []
+        var started: [String] = []
+        if runsFivetran {
+            let fivetranURL = try await fivetran.start()
             let options = fivetran.options
-            let text = """
-                FIVETRAN_BASE_URL=\(fivetranURL.absoluteString)
-                FIVETRAN_API_KEY=\(options.apiKey)
-                FIVETRAN_API_SECRET=\(options.apiSecret)
-                FIVETRAN_GROUP_ID=\(options.groupID)
-                FIVETRAN_CARD_HOST=127.0.0.1
-                FRONT_BASE_URL=\(frontURL)
-                FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")
-                FRONT_MINUTE_SECONDS=\(minuteSeconds)
-                SWITCHBOARD_SANDBOX=1
-
-                """
+            lines += [
+                "FIVETRAN_BASE_URL=\(fivetranURL.absoluteString)", "FIVETRAN_API_KEY=\(options.apiKey)",
+                "FIVETRAN_API_SECRET=\(options.apiSecret)", "FIVETRAN_GROUP_ID=\(options.groupID)",
+                "FIVETRAN_CARD_HOST=127.0.0.1",
+            ]
+            started.append("Fivetran at \(fivetranURL.absoluteString)")
+        }
+        if runsFront {
+            let bound = try await front.start(port: frontPort)
+            let frontURL = "http://127.0.0.1:\(bound)"
+            lines += [
+                "FRONT_BASE_URL=\(frontURL)", "FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")",
+                "FRONT_MINUTE_SECONDS=\(minuteSeconds)",
+            ]
+            started.append("Front at \(frontURL)")
+        }
+        // Written only once what was asked for answers, SWITCHBOARD_SANDBOX last: scripts wait for
+        // that line, then point the app at the file.
+        if let envFile {
+            let text = (lines + ["SWITCHBOARD_SANDBOX=1", ""]).joined(separator: "\n")
             guard
                 FileManager.default.createFile(
                     atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
@@ -85,12 +105,11 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         }
         // Straight to the file descriptor: under scripts/run stdout is a log file, where `print`
         // would hold the line in its buffer until exit.
-        FileHandle.standardOutput.write(
-            Data("sandbox: Fivetran at \(fivetranURL.absoluteString), Front at \(frontURL)\n".utf8))
+        FileHandle.standardOutput.write(Data("sandbox: \(started.joined(separator: ", "))\n".utf8))
         // Until SIGTERM or SIGINT: the service group owns the signals, as in `switchboard`.
         let stopper = StandIns(stop: {
-            await fivetran.stop()
-            await front.stop()
+            if runsFivetran { await fivetran.stop() }
+            if runsFront { await front.stop() }
         })
         try await ServiceGroup(
             services: [stopper], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "switchboard-sandbox")
@@ -99,7 +118,7 @@ struct SwitchboardSandbox: AsyncParsableCommand {
     }
 }
 
-/// The running stand-ins as a service: it waits for the group's shutdown, then closes both
+/// The running stand-ins as a service: it waits for the group's shutdown, then closes the
 /// servers' sockets (the default action of the signal would end the process before that).
 struct StandIns: Service {
     let stop: @Sendable () async -> Void

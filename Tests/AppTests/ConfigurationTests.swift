@@ -29,6 +29,15 @@ struct ConfigurationTests {
         #expect(configuration.jobLeaseSeconds == 10)
     }
 
+    @Test("SWITCHBOARD_JOBS_KEPT: 100 unless set, clamped to 1–100,000")
+    func jobsKept() {
+        #expect(Configuration(environment: [:]).jobsKept == 100)
+        #expect(Configuration(environment: ["SWITCHBOARD_JOBS_KEPT": "250"]).jobsKept == 250)
+        #expect(Configuration(environment: ["SWITCHBOARD_JOBS_KEPT": "0"]).jobsKept == 1)
+        #expect(Configuration(environment: ["SWITCHBOARD_JOBS_KEPT": "9999999"]).jobsKept == 100_000)
+        #expect(Configuration(environment: ["SWITCHBOARD_JOBS_KEPT": "lots"]).jobsKept == 100)
+    }
+
     @Test("a FRONT_BASE_URL or SWITCHBOARD_PUBLIC_URL that is not an http(s) URL is refused, by name")
     func badURLs() {
         #expect(throws: ConfigurationError.self) { try Configuration(environment: ["FRONT_BASE_URL": "ftp://x"]).check() }

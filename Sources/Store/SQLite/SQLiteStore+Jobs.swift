@@ -129,6 +129,28 @@ extension SQLiteStore {
         }
     }
 
+    /// Deletes the capture's ended jobs older than its `keeping` newest ended ones (retention);
+    /// queued and running jobs are never touched. One statement, so one transaction.
+    @discardableResult
+    public func removeOldJobs(captureID: Int64, keeping: Int) throws(StoreError) -> Int {
+        let ended = JobState.allCases.filter(\.isFinal).map(\.rawValue)
+        let list = ended.map { _ in "?" }.joined(separator: ", ")
+        let arguments: [any DatabaseValueConvertible] = [captureID] + ended + [captureID] + ended + [max(0, keeping)]
+        do {
+            return try pool.write { db -> Int in
+                try db.execute(
+                    sql: """
+                        DELETE FROM job WHERE captureID = ? AND state IN (\(list)) AND id NOT IN (
+                            SELECT id FROM job WHERE captureID = ? AND state IN (\(list)) ORDER BY id DESC LIMIT ?)
+                        """,
+                    arguments: StatementArguments(arguments))
+                return db.changesCount
+            }
+        } catch {
+            throw StoreError(path: path, action: "remove old jobs of capture \(captureID)", underlying: error)
+        }
+    }
+
     /// Asks a job to stop. nil when there is no such job.
     public func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
         do {
