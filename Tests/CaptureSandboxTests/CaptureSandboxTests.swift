@@ -11,8 +11,9 @@ import Transport
 /// sandbox's ground truth. Counts come from the sandbox's stats, never from a stopwatch.
 @Suite(.serialized) struct CaptureSandboxTests {
 
-    @Test func everyResourceIsCapturedUnderItsId() async throws {
-        let harness = try await Harness.start()
+    @Test(arguments: dataSeeds)
+    func everyResourceIsCapturedUnderItsId(seed: UInt64) async throws {
+        let harness = try await Harness.start(seed: seed)
         defer { Task { await harness.stop() } }
         let store = try harness.store("capture")
 
@@ -88,8 +89,9 @@ import Transport
         #expect(tags.documents[unseen] == nil, "tag \(unseen), deleted before any run, was stored")
     }
 
-    @Test func aSecondRunOverUnchangedDataCostsOneRequestPerSnapshotPageAndOnePerIncrementalBinding() async throws {
-        let harness = try await Harness.start()
+    @Test(arguments: dataSeeds)
+    func aSecondRunOverUnchangedDataCostsOneRequestPerSnapshotPageAndOnePerIncrementalBinding(seed: UInt64) async throws {
+        let harness = try await Harness.start(seed: seed)
         defer { Task { await harness.stop() } }
         let store = try harness.store("capture")
         _ = try await harness.engine(store).run()
@@ -111,9 +113,11 @@ import Transport
         #expect(try snapshot(store) == first)
     }
 
-    @Test(arguments: [UInt64(11), 23, 37, 41])
-    func aRunKilledAtRandomPointsAndResumedEndsIdenticalToAnUninterruptedOne(seed: UInt64) async throws {
-        let harness = try await Harness.start()
+    /// Each kill seed on its own data set (the last on `SWITCHBOARD_TEST_SEED` when set), so the
+    /// kills land on different pages of different data without adding cases.
+    @Test(arguments: zip([UInt64(11), 23, 37, 41], [UInt64(1), 9, 12, environmentSeed ?? 2]))
+    func aRunKilledAtRandomPointsAndResumedEndsIdenticalToAnUninterruptedOne(seed: UInt64, data: UInt64) async throws {
+        let harness = try await Harness.start(seed: data)
         defer { Task { await harness.stop() } }
         let reference = try harness.store("uninterrupted")
         _ = try await harness.engine(reference).run()
