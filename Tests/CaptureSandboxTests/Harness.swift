@@ -21,6 +21,14 @@ let sandboxToken = FrontSandbox.Options().tokens.sorted().first!
 /// Every resource into a collection named after it.
 let allBindings = FrontResource.allCases.map { CaptureBinding(resource: $0, collection: "front/\($0.rawValue)") }
 
+/// `SWITCHBOARD_TEST_SEED`, when set: one more data seed for the stand-in, so CI can vary it.
+let environmentSeed: UInt64? = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SEED"].flatMap { UInt64($0) }
+
+/// The stand-in's data seeds the capture tests that check data run over: the default (1), two
+/// that once failed (9: the archive of an archived conversation, and a tag created and deleted
+/// between runs; 12: the archive alone), and `SWITCHBOARD_TEST_SEED` when set.
+let dataSeeds: [UInt64] = [1, 9, 12] + (environmentSeed.map { [1, 9, 12].contains($0) ? [] : [$0] } ?? [])
+
 func collection(_ resource: FrontResource) -> String { "front/\(resource.rawValue)" }
 
 /// One test's Front sandbox (in process, on a free loopback port) and temp folder.
@@ -29,8 +37,11 @@ final class Harness: Sendable {
     let baseURL: URL
     let folder: URL
 
-    static func start(_ configure: (inout FrontSandbox.Options) -> Void = { _ in }) async throws -> Harness {
+    static func start(
+        seed: UInt64 = environmentSeed ?? 1, _ configure: (inout FrontSandbox.Options) -> Void = { _ in }
+    ) async throws -> Harness {
         var options = FrontSandbox.Options()
+        options.seed = seed
         options.conversations = 60
         options.eventsPerConversation = 4
         options.contacts = 230
@@ -173,8 +184,9 @@ func mismatches(_ store: SQLiteStore, _ truth: Truth, bindings: [CaptureBinding]
             check("\(name) ids", stored.live, truth.ids(name))
         case .tags:
             check("tags updated_at", stored.field("updated_at"), truth.field("tags", "updated_at"))
+            // A tag deleted before any run saw it is absent, not marked: nothing was stored to mark.
             let gone = truth.ids("deleted_tag_ids")
-            check("deleted tags marked", stored.deleted.intersection(gone), gone)
+            check("deleted tags marked", stored.deleted.intersection(gone), gone.intersection(stored.documents.keys))
         case .contacts:
             check("contacts updated_at", stored.field("updated_at"), truth.field("contacts", "updated_at"))
         case .conversations:

@@ -95,6 +95,14 @@ struct PagingError: Error {
     var message: String
 }
 
+/// Data seeds for the change hooks: the default (1); 2 and 5, where `change count: 3` once
+/// changed 1 and 2 conversations (it picked archived ones to archive); `SWITCHBOARD_TEST_SEED` when set.
+let changeSeeds: [UInt64] =
+    [1, 2, 5]
+    + (ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SEED"].flatMap { UInt64($0) }.map {
+        [1, 2, 5].contains($0) ? [] : [$0]
+    } ?? [])
+
 /// Starts a sandbox on a free port for one test and stops it afterwards.
 func withSandbox<T>(
     _ configure: (inout FrontSandbox.Options) -> Void = { _ in },

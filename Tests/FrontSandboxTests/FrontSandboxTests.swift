@@ -293,9 +293,11 @@ struct FrontSandboxTests {
 
     // MARK: mutations
 
-    @Test("changing conversations without messages bumps updated_at and emits events embedding the new state")
-    func conversationChanges() async throws {
-        try await withSandbox { _, client in
+    @Test(
+        "changing conversations without messages bumps updated_at and emits events embedding the new state",
+        arguments: changeSeeds)
+    func conversationChanges(seed: UInt64) async throws {
+        try await withSandbox({ $0.seed = seed }) { _, client in
             let newest = try await client.get("/events?limit=1").results[0]
             let since = seconds(newest["emitted_at"])
             let changed = try await client.admin("POST", "/_sandbox/conversations/change", ["count": 3, "change": "archive"])

@@ -51,15 +51,29 @@ extension FrontCore {
                 }
                 fixed = t
             }
-            let targets: [Int]
-            switch pick(body, kind: .conversation, total: state.world.conversations.count, world: &state.world) {
-            case .failure(let e): return e
-            case .success(let t): targets = t
-            }
             var events: [Int] = []
-            for c in targets {
-                let type = fixed ?? state.world.mutationRNG.pick(Self.changeTypes)
-                if let e = state.world.change(conversation: c, type) { events.append(e) }
+            if body.strings("ids") != nil {
+                // Named conversations get the change even when it is a no-op for one (archiving an
+                // archived conversation): that one emits no event, as in Front.
+                let targets: [Int]
+                switch pick(body, kind: .conversation, total: state.world.conversations.count, world: &state.world) {
+                case .failure(let e): return e
+                case .success(let t): targets = t
+                }
+                for c in targets {
+                    let type = fixed ?? state.world.mutationRNG.pick(Self.changeTypes)
+                    if let e = state.world.change(conversation: c, type) { events.append(e) }
+                }
+            } else {
+                // `count` conversations changed: distinct ones in a seeded order, passing over those
+                // the change would leave as they are (most seeds archive some conversations).
+                let wanted = max(0, body.int("count") ?? 1)
+                let total = state.world.conversations.count
+                for c in state.world.pickIndices(total, of: total) {
+                    guard events.count < wanted else { break }
+                    let type = fixed ?? state.world.mutationRNG.pick(Self.changeTypes)
+                    if let e = state.world.change(conversation: c, type) { events.append(e) }
+                }
             }
             return .json(200, changed(events, world: state.world))
 
