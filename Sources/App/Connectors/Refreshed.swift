@@ -20,7 +20,6 @@ final class Refreshed<Value: Sendable>: Sendable {
     private struct State {
         var current: Snapshot?
         var inFlight: Task<Snapshot, any Error>?
-        var fetches = 0
         /// When the refresher should fetch again.
         var due: ContinuousClock.Instant = .now
     }
@@ -47,7 +46,6 @@ final class Refreshed<Value: Sendable>: Sendable {
     func refresh() async throws -> Snapshot {
         let task = state.withLock { state -> Task<Snapshot, any Error> in
             if let running = state.inFlight { return running }
-            state.fetches += 1
             // On the global executor, not the request thread that happened to ask first: the
             // fetch is shared, so it must not depend on that one request's thread.
             let task = Task(executorPreference: globalConcurrentExecutor) { [self] in try await fetchAndStore() }
@@ -87,6 +85,4 @@ final class Refreshed<Value: Sendable>: Sendable {
     /// When the refresher should fetch next.
     var due: ContinuousClock.Instant { state.withLock { $0.due } }
 
-    /// Fetches started so far (tests and `/metrics` read it).
-    var fetches: Int { state.withLock { $0.fetches } }
 }

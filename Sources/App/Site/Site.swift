@@ -42,7 +42,6 @@ struct PageContext<Model: Sendable>: Sendable {
     let version: String
     let sandbox: Bool
     let remoteUser: String?
-    let body: String?
     let csrf: CSRFToken
     let csrfField: String
     let page: Model
@@ -53,7 +52,6 @@ struct PageContext<Model: Sendable>: Sendable {
         version = layout.version
         sandbox = layout.sandbox
         remoteUser = layout.remoteUser
-        body = layout.body
         self.csrf = csrf
         csrfField = CSRF.fieldName
         self.page = page
