@@ -12,10 +12,34 @@ public protocol CaptureStore: Sendable {
     func captures() throws(StoreError) -> [CaptureRecord]
 
     func capture(id: Int64) throws(StoreError) -> CaptureRecord?
+
+    /// Applies a change; nil when there is no such capture. A schedule changed (or resumed) is
+    /// due `everyMinutes` after the last run ended (now at the latest, when that is past), or
+    /// once the running job ends. Removed resources' collections and checkpoints go with
+    /// `removedCollections == .delete`, refused (`StoreError.runningJob`) while a job runs.
+    /// Everything else applies from the next run; a running job keeps what it started with.
+    func updateCapture(id: Int64, _ change: CaptureChange, at now: Date) throws(StoreError) -> CaptureRecord?
+
+    /// Deletes a capture and its jobs in one transaction, and its collections and checkpoints
+    /// with `.delete`. A job still running finds its lease gone at its next commit or heartbeat
+    /// and stops without writing. False when there was no such capture.
+    @discardableResult
+    func deleteCapture(id: Int64, collections: CollectionChoice) throws(StoreError) -> Bool
+
+    /// When each collection was last brought up to date: the end of the latest job in which its
+    /// binding finished. Collections never finished are absent.
+    func collectionsAsOf() throws(StoreError) -> [String: Date]
+
+    /// The end of each capture's latest succeeded job, by capture id (for freshness alerts).
+    func lastSuccesses() throws(StoreError) -> [Int64: Date]
 }
 
 extension CaptureStore {
     public func insertCapture(_ capture: NewCapture) throws(StoreError) -> CaptureRecord {
         try insertCapture(capture, at: Date())
+    }
+
+    public func updateCapture(id: Int64, _ change: CaptureChange) throws(StoreError) -> CaptureRecord? {
+        try updateCapture(id: id, change, at: Date())
     }
 }

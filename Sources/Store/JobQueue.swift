@@ -21,7 +21,33 @@ public protocol JobQueue: Sendable {
     /// `now + leaseFor`. Jobs found on the way whose runner died with a cancel pending end
     /// cancelled, and those whose runners vanished mid-run `maxAttempts` times end failed
     /// (`JobLife.claim`). nil when nothing is claimable.
-    func claimJob(token: String, leaseFor: Duration, maxAttempts: Int, at now: Date) throws(StoreError) -> JobRecord?
+    ///
+    /// Company lease: a job whose capture's Front company (`frontCompany`) is leased by another
+    /// `runner` is skipped; claiming one takes (or renews) that company's lease for `runner`
+    /// in the same transaction, so one runner at a time spends a company's rate budget.
+    func claimJob(
+        token: String, runner: String, leaseFor: Duration, maxAttempts: Int, at now: Date
+    ) throws(StoreError) -> JobRecord?
+
+    /// After `/me` named the job's company: records it on the capture and takes the company's
+    /// lease for the job's runner (free, expired, or already that runner's). False when another
+    /// runner holds it: the caller hands the job back, and only that runner will claim it.
+    func takeCompanyLease(
+        jobID: Int64, token: String, company: String, leaseFor: Duration, at now: Date
+    ) throws(StoreError) -> Bool
+
+    /// The scheduler's step: for every capture whose schedule is active, whose run is due
+    /// (`nextRunAt <= now`, or unset with no job of its own) and that has no queued or running
+    /// job, queues a job and clears `nextRunAt`, all in one transaction, so any number of
+    /// runners (threads, processes, hosts) start each due run exactly once. When a job ends, the
+    /// same transaction sets its capture's next due time (`CaptureSchedule.nextRun`).
+    func enqueueDueRuns(at now: Date, limit: Int) throws(StoreError) -> [JobRecord]
+
+    /// At start-up: runs due since before `now − grace` (missed while nothing was running)
+    /// collapse into one run each, soon after `now`, spread by `CaptureSchedule.catchUp`.
+    /// Answers how many moved.
+    @discardableResult
+    func catchUpMissedRuns(at now: Date, grace: Double, spread: Double) throws(StoreError) -> Int
 
     /// The holder renews its lease and saves progress (unless nil); answers whether to go on.
     func heartbeat(
@@ -68,12 +94,14 @@ extension JobQueue {
         try enqueueJob(captureID: captureID, requestedBy: requestedBy, bindings: bindings, at: Date())
     }
 
-    public func claimJob(token: String, leaseFor: Duration, maxAttempts: Int = .max) throws(StoreError) -> JobRecord? {
-        try claimJob(token: token, leaseFor: leaseFor, maxAttempts: maxAttempts, at: Date())
+    public func claimJob(
+        token: String, runner: String = "", leaseFor: Duration, maxAttempts: Int = .max
+    ) throws(StoreError) -> JobRecord? {
+        try claimJob(token: token, runner: runner, leaseFor: leaseFor, maxAttempts: maxAttempts, at: Date())
     }
 
-    public func claimJob(token: String, leaseFor: Duration, at now: Date) throws(StoreError) -> JobRecord? {
-        try claimJob(token: token, leaseFor: leaseFor, maxAttempts: .max, at: now)
+    public func claimJob(token: String, runner: String = "", leaseFor: Duration, at now: Date) throws(StoreError) -> JobRecord? {
+        try claimJob(token: token, runner: runner, leaseFor: leaseFor, maxAttempts: .max, at: now)
     }
 
     public func heartbeat(

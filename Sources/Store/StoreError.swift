@@ -38,16 +38,29 @@ extension StoreError {
     /// A write refused because it would break a rule of the data (not a database failure).
     public enum Conflict: Error, Sendable, CustomStringConvertible {
         case nameTaken
+        /// The change would delete collections a running job is writing (job id).
+        case jobRunning(Int64)
 
         public var description: String {
             switch self {
             case .nameTaken: "a capture with this name (or collection prefix) already exists"
+            case .jobRunning(let job):
+                "job \(job) is writing these collections now; wait for it to end (or cancel it) before deleting them"
             }
         }
     }
 
     /// True when a capture's name or prefix was already taken.
-    public var isNameTaken: Bool { conflict == .nameTaken }
+    public var isNameTaken: Bool {
+        if case .nameTaken = conflict { return true }
+        return false
+    }
+
+    /// The running job that stopped a change, when that was the conflict.
+    public var runningJob: Int64? {
+        if case .jobRunning(let job) = conflict { return job }
+        return nil
+    }
 }
 
 /// What a fenced commit throws (wrapped in `StoreError`, which then says `leaseLost`) when the

@@ -63,7 +63,7 @@ extension SQLiteStore {
     /// conditioned on the row being unchanged). Running jobs whose runner died with a cancel
     /// pending are ended as cancelled on the way. nil when nothing is claimable.
     public func claimJob(
-        token: String, leaseFor: Duration, maxAttempts: Int, at now: Date
+        token: String, runner: String, leaseFor: Duration, maxAttempts: Int, at now: Date
     ) throws(StoreError) -> JobRecord? {
         do {
             return try pool.write { db -> JobRecord? in
