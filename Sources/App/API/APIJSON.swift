@@ -31,3 +31,27 @@ extension APIRoutes {
         let job: JobJSON
     }
 }
+
+extension APIRoutes {
+    /// `{"captures": [...]}`
+    struct CaptureList: Encodable {
+        let captures: [CaptureJSON]
+    }
+
+    /// An error as every JSON route answers it, with `fields` (each bad field's problem, by its
+    /// JSON name) when the body was refused field by field.
+    struct FieldErrors: Encodable {
+        struct Detail: Encodable {
+            let status: String
+            let title: String
+            let message: String
+            let request_id: String
+            let fields: [String: String]
+        }
+        let error: Detail
+
+        init(status: Int, title: String, message: String, requestID: String, fields: [String: String]) {
+            error = Detail(status: "\(status)", title: title, message: message, request_id: requestID, fields: fields)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Model
 import Store
 import Web
@@ -8,6 +9,8 @@ struct APIRoutes {
     let access: StoreAccess
     let authentication: BearerAuthentication
     let metrics: WorkerMetrics
+    /// Seals the Front token of a capture made or changed through the API.
+    let box: SecretBox
 
     /// Pages past this are refused (400): no job list is that long, and the offset stays small.
     static let lastPage = 1_000_000
@@ -16,6 +19,7 @@ struct APIRoutes {
         router.get("/api/jobs") { request in try await list(request) }
         router.get("/api/jobs/{id}") { request in try await job(request) }
         router.post("/api/captures/{id}/jobs") { request in try await startJob(request) }
+        registerCaptures(in: &router)
         router.get("/metrics") { _ in try await metricsText() }
     }
 
@@ -80,9 +84,15 @@ struct APIRoutes {
     }
 
     /// `/metrics`, in Prometheus's text format: no token (nginx lets only loopback reach it).
+    /// Each capture's freshness is written from the store at each scrape (not kept in the
+    /// registry, so a deleted capture's series ends with it).
     func metricsText() async throws -> Response {
-        let counts = try access.read { try $0.jobCounts() }
-        let text = metrics.text(jobCounts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+        let (counts, captures, successes) = try access.read { store in
+            (try store.jobCounts(), try store.captures(), try store.lastSuccesses())
+        }
+        var text = metrics.text(jobCounts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        text += CaptureFreshness(captures: captures, lastSuccesses: successes, now: Date()).text
         var response = Response.text(text)
         response.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         return response

@@ -1,94 +1,91 @@
 import Capture
 import Foundation
+import Model
 import Web
 
-/// The new-capture form: its fields as typed, and the rules they must meet.
-struct CaptureForm {
+/// The new-capture and edit forms as typed: what the page shows back, and the fields it hands
+/// to `CaptureFields` for the rules the API shares.
+struct CaptureForm: Sendable {
+    /// The schedule radios' values besides the suggested intervals.
+    static let manual = "manual"
+    static let other = "other"
+
     var name: String
     var token: String
     var startText: String
     var resources: Set<String>
-    private(set) var startDate: Date?
+    /// `manual`, one of `CaptureSchedule.suggested` as text, or `other` (then `everyMinutes`).
+    var schedule: String
+    /// The number field beside `other`.
+    var everyMinutes: String
+    /// Edit only: what becomes of the collections of resources unticked (`keep`, `delete`).
+    var removedCollections: String
 
-    static let blank = CaptureForm(name: "", token: "", startText: "", resources: Set(FrontResource.allCases.map(\.rawValue)))
+    /// A new capture: every resource, every 5 minutes.
+    static let blank = CaptureForm(
+        name: "", token: "", startText: "", resources: Set(FrontResource.allCases.map(\.rawValue)),
+        schedule: "\(CaptureSchedule.standard.everyMinutes ?? 5)", everyMinutes: "", removedCollections: "keep")
 
-    init(name: String, token: String, startText: String, resources: Set<String>) {
+    init(
+        name: String, token: String, startText: String, resources: Set<String>, schedule: String, everyMinutes: String,
+        removedCollections: String
+    ) {
         self.name = name
         self.token = token
         self.startText = startText
         self.resources = resources
+        self.schedule = schedule
+        self.everyMinutes = everyMinutes
+        self.removedCollections = removedCollections
     }
 
     init(_ form: Parameters) {
+        var schedule = (form["schedule"] ?? "").trimmingCharacters(in: .whitespaces)
+        var every = (form["every_minutes"] ?? "").trimmingCharacters(in: .whitespaces)
+        // A value no radio has (a script's `schedule=7`) is shown as the number it is.
+        if !schedule.isEmpty, schedule != Self.manual, schedule != Self.other,
+            !CaptureSchedule.suggested.map(String.init).contains(schedule)
+        {
+            every = schedule
+            schedule = Self.other
+        }
         self.init(
             name: (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
             token: (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
             startText: (form["start_date"] ?? "").trimmingCharacters(in: .whitespaces),
-            resources: Set(form.all("resources")))
+            resources: Set(form.all("resources")), schedule: schedule, everyMinutes: every,
+            removedCollections: form["removed_collections"] ?? "")
     }
 
-    /// The collections' prefix: the name in lower case, runs of other characters as `-`.
-    var prefix: String {
-        var out = ""
-        for scalar in name.lowercased().unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
-                out.unicodeScalars.append(scalar)
-            } else if !out.isEmpty && !out.hasSuffix("-") {
-                out += "-"
-            }
+    /// A saved capture's values, for its edit form (the token is never read back).
+    init(capture: CaptureRecord) {
+        let minutes = capture.schedule.everyMinutes
+        let schedule: String
+        var every = ""
+        switch minutes {
+        case nil: schedule = Self.manual
+        case let n? where CaptureSchedule.suggested.contains(n): schedule = "\(n)"
+        case let n?:
+            schedule = Self.other
+            every = "\(n)"
         }
-        while out.hasSuffix("-") { out.removeLast() }
-        return String(out.prefix(60))
+        self.init(
+            name: capture.name, token: "", startText: Format.rfc3339(capture.startDate) ?? "",
+            resources: Set(capture.resources), schedule: schedule, everyMinutes: every, removedCollections: "keep")
     }
 
-    /// What is wrong with each field, in words; nothing when the form can be saved.
-    struct Problems: Sendable {
-        var name: String?
-        var token: String?
-        var startDate: String?
-        var resources: String?
-
-        var isEmpty: Bool { name == nil && token == nil && startDate == nil && resources == nil }
-    }
-
-    /// Checks every field (and reads the start date, when one is given).
-    mutating func validate() -> Problems {
-        var problems = Problems()
-        if name.isEmpty {
-            problems.name = "Give the capture a name, such as your Front company's."
-        } else if name.count > 100 {
-            problems.name = "Keep the name to 100 characters or fewer."
-        } else if prefix.isEmpty {
-            problems.name = "Use at least one letter or digit in the name: it names the collections."
+    /// The fields to check. A blank token means "keep it" (on the edit form; the new form then
+    /// hears that a token is needed); no schedule at all means the default (or keep).
+    var fields: CaptureFields {
+        let every: CaptureFields.Every?
+        switch schedule {
+        case Self.manual: every = .manual
+        case Self.other: every = .text(everyMinutes)
+        case "": every = everyMinutes.isEmpty ? nil : .text(everyMinutes)
+        default: every = .text(schedule)
         }
-        if token.isEmpty {
-            problems.token = "Paste a Front API token (Front → Settings → Developers → API tokens)."
-        } else if token.count < 8 || token.contains(where: \.isWhitespace) {
-            problems.token = "This does not look like a Front API token: it should be one long word with no spaces."
-        }
-        if !startText.isEmpty {
-            if let date = Self.parseStart(startText) {
-                startDate = date
-            } else {
-                problems.startDate =
-                    "Write the start date as YYYY-MM-DDTHH:MM:SSZ (UTC), such as 2024-11-15T00:00:00Z, or leave it empty."
-            }
-        }
-        let known = Set(FrontResource.allCases.map(\.rawValue))
-        if resources.isEmpty {
-            problems.resources = "Tick at least one resource to copy."
-        } else if !resources.isSubset(of: known) {
-            problems.resources = "Unknown resource: \(resources.subtracting(known).sorted().joined(separator: ", "))."
-        }
-        return problems
-    }
-
-    /// The connector's `YYYY-MM-DDTHH:MM:SSZ`, or what a `datetime-local` field sends
-    /// (`YYYY-MM-DDTHH:MM[:SS]`, taken as UTC).
-    static func parseStart(_ text: String) -> Date? {
-        if let date = CaptureConfig.parseStartDate(text) { return date }
-        if text.wholeMatch(of: #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/#) != nil { return CaptureConfig.parseStartDate(text + ":00Z") }
-        if text.wholeMatch(of: #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/#) != nil { return CaptureConfig.parseStartDate(text + "Z") }
-        return nil
+        return CaptureFields(
+            name: name, token: token.isEmpty ? nil : token, startText: startText, resources: resources.sorted(),
+            every: every, removedCollections: CollectionChoice(rawValue: removedCollections))
     }
 }

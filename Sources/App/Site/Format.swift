@@ -32,6 +32,16 @@ enum Format {
         return date.formatted(.iso8601.year().month().day())
     }
 
+    /// "in 40 s", "in 3 min", "in 2 h 05 min", or "due now" once it is past.
+    static func until(_ date: Date, now: Date) -> String {
+        let seconds = whole(date.timeIntervalSince(now))
+        if seconds <= 0 { return "due now" }
+        if seconds < 60 { return "in \(seconds) s" }
+        if seconds < 3600 { return "in \((seconds + 30) / 60) min" }
+        let minutes = (seconds + 30) / 60
+        return "in \(minutes / 60) h \(String(format: "%02d", minutes % 60)) min"
+    }
+
     /// "1 min 05 s", "12 s".
     static func duration(_ seconds: Int) -> String {
         if seconds < 60 { return "\(seconds) s" }

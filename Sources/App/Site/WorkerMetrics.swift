@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Model
 
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
@@ -44,5 +45,65 @@ final class WorkerMetrics: Sendable {
             CoreMetrics.Gauge(label: "switchboard_jobs", dimensions: [("state", state)]).record(count)
         }
         return String(decoding: registry.emitToBuffer(), as: UTF8.self)
+    }
+}
+
+/// Per capture, when its last job succeeded and how stale that makes it, in Prometheus's text
+/// format, so an alert can fire on a capture that stopped keeping up:
+///
+///     switchboard_capture_last_success_timestamp_seconds{capture_id="1",capture="Acme"} 1731664800
+///     switchboard_capture_lag_seconds{capture_id="1",capture="Acme"} 42
+///
+/// A capture with no succeeded job yet has no timestamp line (there is no such moment), and
+/// its lag counts from its creation, so a capture that never succeeds still grows stale.
+struct CaptureFreshness: Sendable {
+    let captures: [CaptureRecord]
+    let lastSuccesses: [Int64: Date]
+    let now: Date
+
+    var text: String {
+        guard !captures.isEmpty else { return "" }
+        var stamps = """
+            # HELP switchboard_capture_last_success_timestamp_seconds When the capture's latest succeeded job ended (Unix time).
+            # TYPE switchboard_capture_last_success_timestamp_seconds gauge
+
+            """
+        var lags = """
+            # HELP switchboard_capture_lag_seconds Seconds since the capture's latest succeeded job ended (since its creation before any).
+            # TYPE switchboard_capture_lag_seconds gauge
+
+            """
+        for capture in captures {
+            let labels = "{capture_id=\"\(capture.id)\",capture=\"\(Self.escape(capture.name))\"}"
+            let success = lastSuccesses[capture.id]
+            if let success {
+                stamps +=
+                    "switchboard_capture_last_success_timestamp_seconds\(labels) \(Self.seconds(success.timeIntervalSince1970))\n"
+            }
+            let lag = max(0, now.timeIntervalSince(success ?? capture.createdAt))
+            lags += "switchboard_capture_lag_seconds\(labels) \(Self.seconds(lag))\n"
+        }
+        return stamps + lags
+    }
+
+    /// A label value as the text format wants it: `\`, `"` and newlines escaped.
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n", "\r\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// Seconds to the millisecond, without an exponent; 0 for what is not a finite number.
+    static func seconds(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        let rounded = (value * 1000).rounded() / 1000
+        return rounded == rounded.rounded() ? String(Format.whole(rounded)) : String(format: "%.3f", rounded)
     }
 }
