@@ -36,12 +36,16 @@ public final class JobRunner: Sendable {
         /// Ended jobs kept per capture: after each job ends, its capture's older ended jobs are
         /// removed (`SWITCHBOARD_JOBS_KEPT`).
         public var jobsKept: Int
+        /// Whether this runner also starts the runs schedules make due (every runner may: the
+        /// store starts each due run once).
+        public var schedules: Bool
 
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
             maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL,
-            frontMinute: Double = 60, jobsKept: Int = 100
+            frontMinute: Double = 60, jobsKept: Int = 100, schedules: Bool = true
         ) {
+            self.schedules = schedules
             self.frontMinute = frontMinute
             self.jobsKept = max(1, jobsKept)
             self.concurrency = max(1, concurrency)
@@ -54,6 +58,9 @@ public final class JobRunner: Sendable {
     }
 
     public let options: Options
+    /// Who holds this runner's leases (job and company): unique per runner, readable in the
+    /// database by an operator.
+    public let id: String
     /// The queue it claims from, the captures its jobs run, and the documents their engines
     /// write: the three concerns a runner touches, and no more (no tokens, no connector names).
     private let store: any JobQueue & CaptureStore & DocumentStore
@@ -74,20 +81,29 @@ public final class JobRunner: Sendable {
         self.options = options
         self.logger = logger
         self.transport = transport
+        self.id = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
     /// Jobs running in this runner right now.
     public var running: Int { active.load(ordering: .relaxed) }
 
-    /// The claim loop; returns once cancelled and every job it started has stopped.
+    /// The claim loop, with the scheduler ticking before each look for jobs; returns once
+    /// cancelled and every job it started has stopped.
     public func run() async {
+        let scheduler = Scheduler(store: store, logger: logger)
+        if options.schedules {
+            // Due earlier than a few polls ago: nothing was running to start it.
+            scheduler.catchUp(grace: 4 * options.poll.seconds + 1)
+        }
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
+                if options.schedules { scheduler.tick() }
                 while active.load(ordering: .sequentiallyConsistent) < options.concurrency, !Task.isCancelled {
                     let token = UUID().uuidString
                     let job: JobRecord?
                     do {
-                        job = try store.claimJob(token: token, leaseFor: options.lease, maxAttempts: options.maxAttempts)
+                        job = try store.claimJob(
+                            token: token, runner: id, leaseFor: options.lease, maxAttempts: options.maxAttempts, at: Date())
                     } catch {
                         logger.error("cannot claim jobs: \(error)")
                         break
@@ -282,6 +298,10 @@ public final class JobRunner: Sendable {
         guard !bindings.isEmpty else { throw JobSetupError(message: "the capture has no resources to copy") }
         return CaptureConfig(token: token, startDate: capture.startDate ?? CaptureConfig.defaultStartDate, bindings: bindings)
     }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A value behind a lock, shareable between tasks.

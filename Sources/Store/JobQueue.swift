@@ -100,6 +100,10 @@ extension JobQueue {
         try claimJob(token: token, runner: runner, leaseFor: leaseFor, maxAttempts: maxAttempts, at: Date())
     }
 
+    public func claimJob(token: String, leaseFor: Duration, maxAttempts: Int, at now: Date) throws(StoreError) -> JobRecord? {
+        try claimJob(token: token, runner: "", leaseFor: leaseFor, maxAttempts: maxAttempts, at: now)
+    }
+
     public func claimJob(token: String, runner: String = "", leaseFor: Duration, at now: Date) throws(StoreError) -> JobRecord? {
         try claimJob(token: token, runner: runner, leaseFor: leaseFor, maxAttempts: .max, at: now)
     }

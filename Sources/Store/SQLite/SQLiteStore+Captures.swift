@@ -34,13 +34,15 @@ extension SQLiteStore {
                 }
                 try db.execute(
                     sql: """
-                        INSERT INTO capture (name, prefix, sealedToken, tokenHint, startDate, resources, createdAt, createdBy)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO capture (name, prefix, sealedToken, tokenHint, startDate, resources, createdAt, createdBy,
+                            everyMinutes, paused, nextRunAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         capture.name, capture.prefix, capture.sealedToken, capture.tokenHint,
                         capture.startDate?.timeIntervalSince1970, capture.resources.sorted().joined(separator: ","),
-                        now.timeIntervalSince1970, capture.createdBy,
+                        now.timeIntervalSince1970, capture.createdBy, capture.schedule.everyMinutes, capture.schedule.paused,
+                        capture.schedule.isActive ? now.timeIntervalSince1970 : nil,
                     ])
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [db.lastInsertedRowID])
                 else { throw RowVanished(table: "capture") }
@@ -80,6 +82,8 @@ extension CaptureRecord {
             id: row["id"], name: row["name"], prefix: row["prefix"], sealedToken: row["sealedToken"],
             tokenHint: row["tokenHint"], startDate: (row["startDate"] as Double?).map(Date.init(timeIntervalSince1970:)),
             resources: (row["resources"] as String).split(separator: ",").map(String.init),
-            createdAt: Date(timeIntervalSince1970: row["createdAt"]), createdBy: row["createdBy"])
+            createdAt: Date(timeIntervalSince1970: row["createdAt"]), createdBy: row["createdBy"],
+            schedule: CaptureSchedule(everyMinutes: row["everyMinutes"], paused: row["paused"] ?? false),
+            nextRunAt: (row["nextRunAt"] as Double?).map(Date.init(timeIntervalSince1970:)), frontCompany: row["frontCompany"])
     }
 }

@@ -71,14 +71,24 @@ extension SQLiteStore {
                     db,
                     sql: """
                         SELECT * FROM job
-                        WHERE state = 'queued' OR (state = 'running' AND (leaseExpiresAt IS NULL OR leaseExpiresAt <= ?))
+                        WHERE (state = 'queued' OR (state = 'running' AND (leaseExpiresAt IS NULL OR leaseExpiresAt <= ?1)))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM capture c JOIN company_lease l ON l.company = c.frontCompany
+                              WHERE c.id = job.captureID AND l.runner != ?2 AND l.expiresAt > ?1)
                         ORDER BY id LIMIT 20
                         """,
-                    arguments: [now.timeIntervalSince1970])
+                    arguments: [now.timeIntervalSince1970, runner])
                 for row in rows {
                     var job = try JobRecord(row: row)
                     let before = job.life
                     guard job.life.isClaimable(at: now) else { continue }
+                    // Another runner spends this company's budget now: leave the job to it.
+                    let until = now.addingTimeInterval(Self.seconds(leaseFor))
+                    guard try Self.takeCompany(of: job.captureID, runner: runner, now: now, until: until, db: db) else {
+                        continue
+                    }
+                    // The runner is recorded before the save, whose hooks read it.
+                    try db.execute(sql: "UPDATE job SET runner = ? WHERE id = ?", arguments: [runner, job.id])
                     let result = try job.life.claim(token: token, now: now, leaseFor: leaseFor, maxAttempts: maxAttempts)
                     guard try Self.save(job, replacing: before, db: db) else { continue }
                     if result == .claimed { return job }
@@ -283,11 +293,19 @@ extension SQLiteStore {
                 life.lease?.token, life.lease?.expiresAt.timeIntervalSince1970, life.cancelRequested, life.attempts,
                 life.handBacks, life.error, try encode(job.bindings), job.id, before.state.rawValue, before.lease?.token,
             ])
-        return db.changesCount == 1
+        guard db.changesCount == 1 else { return false }
+        if life.state.isFinal && !before.state.isFinal {
+            try jobEnded(job, db: db)
+        } else if before.state == .running && life.state != .running {
+            try leftRunning(job, db: db)
+        } else if life.state == .running {
+            try renewCompanyLease(job, db: db)
+        }
+        return true
     }
 }
 
-private func encode(_ bindings: [JobBindingProgress]) throws -> Data {
+func encode(_ bindings: [JobBindingProgress]) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     return try encoder.encode(bindings)

@@ -107,6 +107,7 @@ public final class SQLiteStore: SwitchboardStore {
         registerCaptureMigrations(&migrator)
         registerJobMigrations(&migrator)
         registerAPITokenMigrations(&migrator)
+        registerScheduleMigrations(&migrator)
         return migrator
     }
 

@@ -55,10 +55,12 @@ func checkpoint(_ name: String, _ value: String) -> CheckpointWrite {
     CheckpointWrite(name: name, state: Data(value.utf8))
 }
 
-func newCapture(_ name: String, prefix: String? = nil, resources: [String] = ["tags"]) -> NewCapture {
+func newCapture(
+    _ name: String, prefix: String? = nil, resources: [String] = ["tags"], schedule: CaptureSchedule = .manual
+) -> NewCapture {
     NewCapture(
         name: name, prefix: prefix ?? name.lowercased(), sealedToken: Data([1, 2, 3]), tokenHint: "wxyz", startDate: nil,
-        resources: resources)
+        resources: resources, schedule: schedule)
 }
 
 final class Shared<Value: Sendable>: @unchecked Sendable {
