@@ -89,11 +89,16 @@ public struct CaptureEngine: Sendable {
                             // Another runner owns the job now: every binding stops, writing nothing.
                             throw CaptureError.leaseLost(jobID: job)
                         } catch {
+                            // A token that is wrong or lacks a scope stops everything at once.
+                            var stopsAll = false
+                            if case .front(_, let front) = error, front.isCredentialProblem {
+                                board.halt(error)
+                                stopsAll = true
+                            }
                             let why: String
                             if case .front(_, let front) = error { why = front.description } else { why = error.description }
                             for collection in machine.collections { board.fail(collection, why) }
-                            // A token that is wrong or lacks a scope stops everything at once.
-                            if case .front(_, let front) = error, front.isCredentialProblem { throw error }
+                            if stopsAll { throw error }
                         }
                     }
                 }
@@ -124,6 +129,7 @@ public struct CaptureEngine: Sendable {
         var machine = start
         while let request = machine.nextRequest() {
             if Task.isCancelled { throw .cancelled }
+            if let error = board.halted { throw error }
             let (page, requests) = try await fetch(request, for: machine.owner)
             let step = try machine.received(page)
             let counts = try await commit(step.changes)

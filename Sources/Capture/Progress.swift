@@ -15,7 +15,7 @@ final class ProgressBoard: Sendable {
         var parts: [Int: Millis?] = [:]
     }
 
-    private let state: Mutex<(entries: [String: Entry], failures: [String: String])>
+    private let state: Mutex<(entries: [String: Entry], failures: [String: String], halt: CaptureError?)>
     private let observer: @Sendable (BindingProgress) -> Void
     private let start: Date
     private let now: @Sendable () -> Date
@@ -29,7 +29,7 @@ final class ProgressBoard: Sendable {
             entries[binding.collection] = Entry(
                 progress: BindingProgress(name: binding.collection, resource: binding.resource.rawValue))
         }
-        state = Mutex((entries, [:]))
+        state = Mutex((entries, [:], nil))
         self.observer = observer
         self.start = start
         self.now = now
@@ -93,6 +93,13 @@ final class ProgressBoard: Sendable {
     }
 
     var failures: [String: String] { state.withLock { $0.failures } }
+
+    /// An error that stops every binding (a token Front refuses). Leaving the task group cancels
+    /// the others too, but only once the group's task runs again; a binding whose task starts
+    /// before that must not send a request the limiter, told by the refusal's headers that the
+    /// budget is ample, would let through at once.
+    func halt(_ error: CaptureError) { state.withLock { $0.halt = $0.halt ?? error } }
+    var halted: CaptureError? { state.withLock { $0.halt } }
 
     var all: [BindingProgress] {
         state.withLock { $0.entries.values.map(\.progress) }.sorted { $0.name < $1.name }
