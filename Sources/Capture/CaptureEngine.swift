@@ -176,10 +176,13 @@ public struct CaptureEngine: Sendable {
 
     /// Where conversations start following events. With events bound, at the start date: every
     /// conversation with a message or comment since then has an event since then (Front emits one
-    /// for each, at or after the message's own time, imports included), and that event embeds the
-    /// conversation's current state, so the feed alone captures them all — status, tag and
-    /// assignee changes too — at no request of its own. Without events, "now" less the search
-    /// lag, saved before anything else so that the backfill's end stays put across restarts.
+    /// for each, at or after the message's own time, imports included; so does the stand-in,
+    /// `FrontWorld.apply`), and that event embeds the conversation's current state, so the feed
+    /// alone captures them all — status, tag and assignee changes too — at no request of its own,
+    /// and no conversation is left that only a search would find. (The one change with no event,
+    /// a deleted tag dropping off conversations, is no activity either: search misses it too.)
+    /// Without events, "now" less the search lag, saved before anything else so that the
+    /// backfill's end stays put across restarts.
     private func prepareFollow(_ binding: CaptureBinding, eventsBound: Bool) async throws(CaptureError) -> ConversationFollow {
         let name = EventFeedStateMachine.followName(binding.collection)
         if let follow = try loadCheckpoint(name, as: ConversationFollow.self) { return follow }
