@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Front", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings),
-        .target(name: "Capture", dependencies: ["Front", "Store", "Transport", "Yams"], swiftSettings: swiftSettings),
+        .target(name: "Capture", dependencies: ["Front", "Model", "Store", "Transport", "Yams"], swiftSettings: swiftSettings),
         .target(
             name: "Jobs",
             dependencies: [
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "App", "FastCGI", "Capture", "Store",
+                "App", "FastCGI", "Capture", "Model", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,13 +144,13 @@ let package = Package(
         .testTarget(
             name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobsTests", dependencies: ["Jobs"], swiftSettings: swiftSettings),
+            name: "JobsTests", dependencies: ["Jobs", "Capture", "Model"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
+            name: "CaptureTests", dependencies: ["Capture", "Front", "Model", "Store", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureSandboxTests",
-            dependencies: ["Capture", "Front", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
+            dependencies: ["Capture", "Front", "Model", "Store", "Sandbox", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",

@@ -6,16 +6,19 @@ import Yams
 public enum FrontResource: String, Sendable, CaseIterable, Codable, Comparable {
     case channels, contacts, conversations, events, inboxes, tags, teammates, teams
 
-    /// The list endpoint.
-    public var path: String { "/\(rawValue)" }
-
-    /// Snapshot resources are read whole on every run; the others from a cursor.
-    public var isSnapshot: Bool {
+    /// Snapshot resources are read whole on every run (this list); the others from a cursor (nil).
+    public var list: FrontList? {
         switch self {
-        case .channels, .inboxes, .tags, .teammates, .teams: true
-        case .contacts, .conversations, .events: false
+        case .channels: .channels
+        case .inboxes: .inboxes
+        case .tags: .tags
+        case .teammates: .teammates
+        case .teams: .teams
+        case .contacts, .conversations, .events: nil
         }
     }
+
+    public var isSnapshot: Bool { list != nil }
 
     public static func < (lhs: FrontResource, rhs: FrontResource) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -1,19 +1,21 @@
 import Foundation
 import Front
+import Model
 import Store
 import Transport
 
 /// Runs one Front capture: every binding at once, sharing one client (and so one company rate
-/// limiter), each page committed with its checkpoint. It only executes what the cursor values
-/// (`SnapshotSweep`, `IncrementalCursor`, `EventFeed`, `ConversationWindows`) decide.
+/// limiter), each page committed with its checkpoint. It only executes what the state machines
+/// (`SnapshotStateMachine`, `ContactsStateMachine`, `EventFeedStateMachine`,
+/// `ConversationSearchStateMachine`) decide, all through one loop.
 ///
 /// Cancel the task running `run` to stop: each binding stops between pages (a request already
 /// sent is let finish), leaving its last committed checkpoint, and the next run goes on from
 /// there. A token Front refuses (401, 403) stops every binding at once; any other failure stops
 /// only its binding. See docs/captures.md for the whole picture.
 public struct CaptureEngine: Sendable {
-    /// Search results lag behind activity; the backfill stops this far before "now" and
-    /// following events starts there.
+    /// Search results lag behind activity; without events bound, the backfill stops this far
+    /// before "now" and following events starts there.
     public static let searchLag: Millis = 120_000
     /// Front's API host, when `FRONT_BASE_URL` does not name another.
     public static let defaultBaseURL = FrontClient.defaultBaseURL
@@ -67,75 +69,36 @@ public struct CaptureEngine: Sendable {
     public func run(progress: @escaping @Sendable (BindingProgress) -> Void = { _ in }) async throws(CaptureError)
         -> CaptureSummary
     {
-        let board = ProgressBoard(bindings: config.bindings, observer: progress)
-        let bindings = config.bindings
-        let eventsBinding = bindings.first { $0.resource == .events }
-        let conversationsBinding = bindings.first { $0.resource == .conversations }
-
-        // Following conversations through events starts now (less the search lag) on the first
-        // run, and the backfill's windows end exactly there: no gap between the two.
-        var follow: ConversationFollow?
-        if let conversationsBinding {
-            follow = try await prepareFollow(conversationsBinding)
+        let board = ProgressBoard(bindings: config.bindings, start: config.startDate, now: now, observer: progress)
+        let machines = try await machines()
+        for (part, machine) in machines.enumerated() {
+            for collection in machine.collections { board.add(part: part, to: collection) }
         }
-        let follows = follow
-
-        var jobs: [(collections: [String], work: @Sendable () async throws(CaptureError) -> Void)] = []
-        for binding in bindings {
-            switch binding.resource {
-            case .channels, .inboxes, .tags, .teammates, .teams:
-                jobs.append(([binding.collection], { () async throws(CaptureError) in try await snapshot(binding, board) }))
-            case .contacts:
-                jobs.append(([binding.collection], { () async throws(CaptureError) in try await contacts(binding, board) }))
-            case .conversations:
-                guard let since = follows?.since else { continue }
-                jobs.append(
-                    (
-                        [binding.collection],
-                        { () async throws(CaptureError) in
-                            try await backfill(binding, through: since, board)
-                        }
-                    ))
-            case .events:
-                break
-            }
-        }
-        if eventsBinding != nil || conversationsBinding != nil {
-            let collections = [eventsBinding, conversationsBinding].compactMap { $0?.collection }
-            jobs.append(
-                (
-                    collections,
-                    { () async throws(CaptureError) in
-                        try await eventFeed(events: eventsBinding, conversations: conversationsBinding, follow: follows, board)
-                    }
-                ))
-        }
-        for job in jobs {
-            for collection in job.collections { board.addPart(collection) }
-        }
-
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for job in jobs {
+                for (part, machine) in machines.enumerated() {
                     group.addTask {
-                        for collection in job.collections { board.update(collection) { $0.state = .running } }
+                        for collection in machine.collections { board.setState(collection, .running) }
                         do throws(CaptureError) {
-                            try await job.work()
-                            for collection in job.collections where board.finishPart(collection) {
-                                board.update(collection) { $0.state = .done }
-                            }
+                            try await drive(machine, part: part, board)
+                            board.finish(part: part, collections: machine.collections)
                         } catch .cancelled {
-                            for collection in job.collections { board.update(collection) { $0.state = .cancelled } }
+                            for collection in machine.collections { board.setState(collection, .cancelled) }
                             throw CaptureError.cancelled
                         } catch .leaseLost(let job) {
                             // Another runner owns the job now: every binding stops, writing nothing.
                             throw CaptureError.leaseLost(jobID: job)
                         } catch {
+                            // A token that is wrong or lacks a scope stops everything at once.
+                            var stopsAll = false
+                            if case .front(_, let front) = error, front.isCredentialProblem {
+                                board.halt(error)
+                                stopsAll = true
+                            }
                             let why: String
                             if case .front(_, let front) = error { why = front.description } else { why = error.description }
-                            for collection in job.collections { board.fail(collection, why) }
-                            // A token that is wrong or lacks a scope stops everything at once.
-                            if case .front(_, let front) = error, front.isCredentialProblem { throw error }
+                            for collection in machine.collections { board.fail(collection, why) }
+                            if stopsAll { throw error }
                         }
                     }
                 }
@@ -147,7 +110,7 @@ public struct CaptureEngine: Sendable {
         } catch let error as CaptureError {
             if case .cancelled = error {
                 for progress in board.all where progress.state == .running || progress.state == .waiting {
-                    board.update(progress.collection) { $0.state = .cancelled }
+                    board.setState(progress.name, .cancelled)
                 }
             }
             throw error
@@ -159,192 +122,108 @@ public struct CaptureEngine: Sendable {
         return CaptureSummary(bindings: board.all)
     }
 
-    // MARK: Bindings
-
-    private func snapshot(_ binding: CaptureBinding, _ board: ProgressBoard) async throws(CaptureError) {
-        var sweep = SnapshotSweep(collection: binding.collection)
-        var pager = FrontPager(first: client.url(binding.resource.path, [("limit", "100")]), baseURL: client.baseURL)
-        var url = pager.current
-        while true {
-            try checkCancelled()
-            let (page, requests) = try await fetch(url, for: binding)
-            let next = try wrap(binding) { () throws(FrontError) in try pager.advance(next: page.next) }
-            let changes =
-                next == nil
-                ? sweep.lastPage(page.results, finishedAt: Time.millis(now())) : sweep.page(page.results)
-            let counts = try await commit([changes])
-            board.update(binding.collection) {
-                $0.pages += 1
-                $0.requests += requests
-                $0.written += counts[0].written
-                $0.deleted += counts[0].deleted
-                $0.cursor = "\(sweep.seen.count) listed"
-            }
-            guard let next else { return }
-            url = next
+    /// The one loop every binding runs: fetch what the machine asks for, hand it the page, commit
+    /// the step (the fence checked in that transaction), report. Cancellation is checked between
+    /// pages only: a page read is always committed.
+    private func drive(_ start: any BindingStateMachine, part: Int, _ board: ProgressBoard) async throws(CaptureError) {
+        var machine = start
+        while let request = machine.nextRequest() {
+            if Task.isCancelled { throw .cancelled }
+            if let error = board.halted { throw error }
+            let (page, requests) = try await fetch(request, for: machine.owner)
+            let step = try machine.received(page)
+            let counts = try await commit(step.changes)
+            board.record(part: part, owner: machine.owner, requests: requests, step: step, counts: counts)
         }
     }
 
-    private func contacts(_ binding: CaptureBinding, _ board: ProgressBoard) async throws(CaptureError) {
-        var cursor =
-            try loadCheckpoint(binding.collection, as: IncrementalCursor.self)
-            ?? IncrementalCursor(from: Time.millis(config.startDate))
-        var pager = FrontPager(
-            first: client.url(
-                "/contacts",
-                [("q[updated_after]", cursor.after), ("sort_by", "updated_at"), ("sort_order", "asc"), ("limit", "100")]),
-            baseURL: client.baseURL)
-        var url = pager.current
-        while true {
-            try checkCancelled()
-            let (page, requests) = try await fetch(url, for: binding)
-            let next = try wrap(binding) { () throws(FrontError) in try pager.advance(next: page.next) }
-            let writes = cursor.admit(page.results, time: \.updatedAt).map {
-                DocumentWrite(key: $0.id, json: $0.json, sourceTime: $0.updatedAt)
-            }
-            let counts = try await commit([
-                CollectionChanges(
-                    collection: binding.collection, upserts: writes,
-                    checkpoints: [try checkpoint(binding.collection, cursor)])
-            ])
-            board.update(binding.collection) {
-                $0.pages += 1
-                $0.requests += requests
-                $0.written += counts[0].written
-                $0.cursor = Time.iso(cursor.cursor)
-            }
-            guard let next else { return }
-            url = next
-        }
-    }
+    // MARK: Which machines a run needs
 
-    private func eventFeed(
-        events: CaptureBinding?, conversations: CaptureBinding?, follow: ConversationFollow?, _ board: ProgressBoard
-    ) async throws(CaptureError) {
-        var eventsCursor: IncrementalCursor?
+    /// A state machine per binding kind, from the checkpoints: snapshots and contacts one each;
+    /// events and the conversations that follow them share the one event feed; a search backfill
+    /// only where events do not cover conversations.
+    private func machines() async throws(CaptureError) -> [any BindingStateMachine] {
+        let start = Time.millis(config.startDate)
+        var machines: [any BindingStateMachine] = []
+        for binding in config.bindings {
+            if let list = binding.resource.list {
+                machines.append(SnapshotStateMachine(list: list, collection: binding.collection, startedAt: Time.millis(now())))
+            } else if binding.resource == .contacts {
+                let cursor =
+                    try loadCheckpoint(binding.collection, as: IncrementalCursor.self) ?? IncrementalCursor(from: start)
+                machines.append(ContactsStateMachine(collection: binding.collection, cursor: cursor))
+            }
+        }
+        let events = config.bindings.first { $0.resource == .events }
+        var eventsCursor: (collection: String, cursor: IncrementalCursor)?
         if let events {
-            eventsCursor =
-                try loadCheckpoint(events.collection, as: IncrementalCursor.self)
-                ?? IncrementalCursor(from: Time.millis(config.startDate))
+            let cursor = try loadCheckpoint(events.collection, as: IncrementalCursor.self) ?? IncrementalCursor(from: start)
+            eventsCursor = (events.collection, cursor)
         }
-        var feed = EventFeed(events: eventsCursor, conversations: conversations == nil ? nil : follow)
-        guard let after = feed.after, let owner = events ?? conversations else { return }
-        var pager = FrontPager(
-            first: client.url(
-                "/events", [("q[after]", after), ("sort_by", "created_at"), ("sort_order", "asc"), ("limit", "15")]),
-            baseURL: client.baseURL)
-        var url = pager.current
-        while true {
-            try checkCancelled()
-            let (page, requests) = try await fetch(url, for: owner)
-            let next = try wrap(owner) { () throws(FrontError) in try pager.advance(next: page.next) }
-            let (eventWrites, conversationWrites) = feed.take(page.results)
-            var changes: [CollectionChanges] = []
-            if let events, let cursor = feed.events {
-                changes.append(
-                    CollectionChanges(
-                        collection: events.collection, upserts: eventWrites,
-                        checkpoints: [try checkpoint(events.collection, cursor)]))
+        var following: (collection: String, follow: ConversationFollow)?
+        if let conversations = config.bindings.first(where: { $0.resource == .conversations }) {
+            let follow = try await prepareFollow(conversations, eventsBound: events != nil)
+            following = (conversations.collection, follow)
+            if let search = try backfill(conversations, through: follow.since - 1, eventsBound: events != nil) {
+                machines.append(search)
             }
-            if let conversations, let follow = feed.conversations {
-                changes.append(
-                    CollectionChanges(
-                        collection: conversations.collection, upserts: conversationWrites,
-                        checkpoints: [try checkpoint(Self.followName(conversations), follow)]))
-            }
-            let counts = try await commit(changes)
-            for (change, count) in zip(changes, counts) {
-                board.update(change.collection) {
-                    if change.collection == owner.collection {
-                        $0.pages += 1
-                        $0.requests += requests
-                    }
-                    $0.written += count.written
-                    if change.collection == events?.collection, let cursor = feed.events {
-                        $0.cursor = Time.iso(cursor.cursor)
-                    }
-                }
-            }
-            guard let next else { return }
-            url = next
         }
+        if let feed = EventFeedStateMachine(events: eventsCursor, conversations: following) {
+            machines.append(feed)
+        }
+        return machines
     }
 
-    private func backfill(_ binding: CaptureBinding, through end: Millis, _ board: ProgressBoard) async throws(CaptureError) {
-        var windows =
-            try loadCheckpoint(binding.collection, as: ConversationWindows.self)
-            ?? ConversationWindows(from: Time.millis(config.startDate), through: end)
-        // A follow start later than the windows' end (a run killed before its first commit
-        // of both) leaves a gap: search it too.
-        windows.extend(through: end)
-        while let window = windows.window {
-            try checkCancelled()
-            var pager = FrontPager(first: client.url(window.path, [("limit", "100")]), baseURL: client.baseURL)
-            let (first, firstRequests) = try await fetch(pager.current, for: binding)
-            var next = try wrap(binding) { () throws(FrontError) in try pager.advance(next: first.next) }
-            var seen = first.results.count
-            let decision = windows.firstPage(of: window, total: first.total ?? seen, hasNext: next != nil)
-            let done = decision == .windowDone
-            try await write(binding, first.results, windows: done ? windows : nil, requests: firstRequests, board)
-            guard decision == .readRest else { continue }
-            while let url = next {
-                try checkCancelled()
-                let (page, requests) = try await fetch(url, for: binding)
-                next = try wrap(binding) { () throws(FrontError) in try pager.advance(next: page.next) }
-                seen += page.results.count
-                if next == nil { windows.finished(window, total: max(first.total ?? 0, seen)) }
-                try await write(binding, page.results, windows: next == nil ? windows : nil, requests: requests, board)
-            }
-        }
-        board.update(binding.collection) { $0.cursor = "searched to \(Time.iso(windows.end))" }
-    }
-
-    private func write(
-        _ binding: CaptureBinding, _ conversations: [FrontDocument], windows: ConversationWindows?, requests: Int,
-        _ board: ProgressBoard
-    ) async throws(CaptureError) {
-        var checkpoints: [CheckpointWrite] = []
-        if let windows { checkpoints.append(try checkpoint(binding.collection, windows)) }
-        let writes = conversations.map { DocumentWrite(key: $0.id, json: $0.json, sourceTime: $0.updatedAt) }
-        let counts = try await commit([
-            CollectionChanges(collection: binding.collection, upserts: writes, checkpoints: checkpoints)
-        ])
-        board.update(binding.collection) {
-            $0.pages += 1
-            $0.requests += requests
-            $0.written += counts[0].written
-            if let windows { $0.cursor = "searched to \(Time.iso(min(windows.next, windows.end)))" }
-        }
-    }
-
-    private func prepareFollow(_ binding: CaptureBinding) async throws(CaptureError) -> ConversationFollow {
-        let name = Self.followName(binding)
+    /// Where conversations start following events. With events bound, at the start date: every
+    /// conversation with a message or comment since then has an event since then (Front emits one
+    /// for each, at or after the message's own time, imports included; so does the stand-in,
+    /// `FrontWorld.apply`), and that event embeds the conversation's current state, so the feed
+    /// alone captures them all — status, tag and assignee changes too — at no request of its own,
+    /// and no conversation is left that only a search would find. (The one change with no event,
+    /// a deleted tag dropping off conversations, is no activity either: search misses it too.)
+    /// Without events, "now" less the search lag, saved before anything else so that the
+    /// backfill's end stays put across restarts.
+    private func prepareFollow(_ binding: CaptureBinding, eventsBound: Bool) async throws(CaptureError) -> ConversationFollow {
+        let name = EventFeedStateMachine.followName(binding.collection)
         if let follow = try loadCheckpoint(name, as: ConversationFollow.self) { return follow }
-        let since = max(Time.millis(config.startDate), Time.millis(now()) - Self.searchLag)
-        let follow = ConversationFollow(since: since)
-        _ = try await commit([CollectionChanges(collection: binding.collection, checkpoints: [try checkpoint(name, follow)])])
+        let start = Time.millis(config.startDate)
+        if eventsBound { return ConversationFollow(since: start) }
+        let follow = ConversationFollow(since: max(start, Time.millis(now()) - Self.searchLag))
+        _ = try await commit([
+            CollectionChanges(collection: binding.collection, checkpoints: [try Checkpoint.write(name, follow)])
+        ])
         return follow
     }
 
-    static func followName(_ binding: CaptureBinding) -> String { "\(binding.collection)#follow" }
+    /// The search backfill up to the follow start, when events are not bound; with events bound
+    /// only to finish one an earlier version began (it followed events from "now" on, so the time
+    /// before that is covered by nothing else). Nil when there is nothing to search.
+    private func backfill(_ binding: CaptureBinding, through end: Millis, eventsBound: Bool) throws(CaptureError)
+        -> ConversationSearchStateMachine?
+    {
+        let saved = try loadCheckpoint(binding.collection, as: ConversationWindows.self)
+        var windows: ConversationWindows
+        if eventsBound {
+            guard let saved, !saved.isDone else { return nil }
+            windows = saved
+        } else {
+            windows = saved ?? ConversationWindows(from: Time.millis(config.startDate), through: end)
+            // A follow start later than the windows' end (a run killed before its first commit
+            // of both) leaves a gap: search it too.
+            windows.extend(through: end)
+        }
+        return windows.isDone ? nil : ConversationSearchStateMachine(collection: binding.collection, windows: windows)
+    }
 
     // MARK: Plumbing
 
-    private func fetch(_ url: URL, for binding: CaptureBinding) async throws(CaptureError) -> (FrontPage, Int) {
+    private func fetch(_ request: FrontRequest, for collection: String) async throws(CaptureError) -> (FrontPage, Int) {
         do {
-            return try await client.page(url)
+            return try await client.page(request)
         } catch .cancelled {
             throw .cancelled
         } catch {
-            throw .front(collection: binding.collection, error)
-        }
-    }
-
-    private func wrap<T>(_ binding: CaptureBinding, _ body: () throws(FrontError) -> T) throws(CaptureError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw .front(collection: binding.collection, error)
+            throw .front(collection: collection, error)
         }
     }
 
@@ -357,10 +236,6 @@ public struct CaptureEngine: Sendable {
         }
     }
 
-    private func checkCancelled() throws(CaptureError) {
-        if Task.isCancelled { throw .cancelled }
-    }
-
     private func loadCheckpoint<T: Decodable>(_ name: String, as type: T.Type) throws(CaptureError) -> T? {
         let data: Data?
         do {
@@ -368,22 +243,7 @@ public struct CaptureEngine: Sendable {
         } catch {
             throw .store(error)
         }
-        guard let data else { return nil }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch {
-            throw .badCheckpoint(name: name, detail: String(describing: error))
-        }
-    }
-
-    private func checkpoint(_ name: String, _ value: some Encodable) throws(CaptureError) -> CheckpointWrite {
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            return CheckpointWrite(name: name, state: try encoder.encode(value))
-        } catch {
-            throw .badCheckpoint(name: name, detail: String(describing: error))
-        }
+        return try Checkpoint.read(data, name: name, as: T.self)
     }
 }
 
@@ -412,7 +272,8 @@ public struct CaptureRun: Sendable {
 public struct CaptureSummary: Sendable, Equatable {
     public var bindings: [BindingProgress]
     public var requests: Int { bindings.reduce(0) { $0 + $1.requests } }
-    public var written: Int { bindings.reduce(0) { $0 + $1.written } }
+    /// Documents that changed in the store, every binding together.
+    public var written: Int { bindings.reduce(0) { $0 + $1.documents } }
 }
 
 /// Why a capture stopped, in words a person can act on.

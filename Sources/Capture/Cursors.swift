@@ -9,16 +9,6 @@ public typealias Millis = Int64
 enum Time {
     static func millis(_ seconds: Double) -> Millis { Millis((seconds * 1000).rounded()) }
     static func millis(_ date: Date) -> Millis { millis(date.timeIntervalSince1970) }
-    /// Seconds with exactly three decimals, as Front's filters take them.
-    static func seconds(_ millis: Millis) -> String {
-        let sign = millis < 0 ? "-" : ""
-        let value = millis.magnitude
-        let fraction = String(value % 1000)
-        return "\(sign)\(value / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-    }
-    static func iso(_ millis: Millis) -> String {
-        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601)
-    }
 }
 
 /// An incremental binding's position in an ascending stream (events by `emitted_at`, contacts
@@ -37,8 +27,9 @@ public struct IncrementalCursor: Sendable, Equatable, Codable {
         keysAtCursor = []
     }
 
-    /// The value of `q[after]` / `q[updated_after]`.
-    public var after: String { Time.seconds(cursor - 1) }
+    /// What to ask from (`q[after]`, `q[updated_after]`, both exclusive): one millisecond
+    /// before the cursor.
+    public var after: Millis { cursor - 1 }
 
     /// Takes a page's documents with their stream timestamps; answers the ones not yet captured,
     /// in stream order, and moves the cursor past them. A document without a timestamp is kept
@@ -83,12 +74,13 @@ public struct SnapshotSweep: Sendable, Equatable {
     }
 
     /// What to write for the last page: its documents, the deletions, and the checkpoint.
-    public mutating func lastPage(_ documents: [FrontDocument], finishedAt: Millis) -> CollectionChanges {
+    public mutating func lastPage(_ documents: [FrontDocument], finishedAt: Millis) throws(CaptureError)
+        -> CollectionChanges
+    {
         let upserts = writes(documents)
-        let state = try! JSONEncoder().encode(SnapshotCheckpoint(completedAt: finishedAt, count: seen.count))
+        let checkpoint = try Checkpoint.write(collection, SnapshotCheckpoint(completedAt: finishedAt, count: seen.count))
         return CollectionChanges(
-            collection: collection, upserts: upserts, deletions: .allExcept(seen),
-            checkpoints: [CheckpointWrite(name: collection, state: state)])
+            collection: collection, upserts: upserts, deletions: .allExcept(seen), checkpoints: [checkpoint])
     }
 
     private mutating func writes(_ documents: [FrontDocument]) -> [DocumentWrite] {
@@ -112,8 +104,8 @@ public struct SearchWindow: Sendable, Equatable, Codable {
     public var last: Millis
 
     public var span: Millis { last - first + 1 }
-    /// The search path, e.g. `/conversations/search/after:1731542400.000 before:1731628799.999`.
-    public var path: String { "/conversations/search/after:\(Time.seconds(first)) before:\(Time.seconds(last))" }
+    /// Its first page.
+    public var request: FrontRequest { .conversationSearch(after: first, before: last) }
 }
 
 /// The conversations backfill as a value: which search window to read next, sized from what
@@ -213,9 +205,9 @@ public struct EventFeed: Sendable, Equatable {
         self.conversations = conversations
     }
 
-    /// `q[after]` of the feed's first request.
-    public var after: String? {
-        [events?.cursor, conversations?.events.cursor].compactMap { $0 }.min().map { Time.seconds($0 - 1) }
+    /// `q[after]` of the feed's first request: from the earlier of the two cursors.
+    public var after: Millis? {
+        [events?.after, conversations?.events.after].compactMap { $0 }.min()
     }
 
     /// Splits one page of events into what each binding writes.

@@ -1,98 +1,117 @@
 import Foundation
+import Model
+import Store
 import Synchronization
 
-/// How far one binding of a running capture has got: what a progress bar or a log line shows.
-public struct BindingProgress: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
-        case waiting, running, done, cancelled
-        case failed(String)
-    }
-
-    public var resource: FrontResource
-    public var collection: String
-    public var state: State = .waiting
-    /// Pages read (a search window's first page included).
-    public var pages = 0
-    /// HTTP requests made for this binding, retries included. The shared events feed counts
-    /// under `events` when that is bound, else under `conversations`.
-    public var requests = 0
-    /// Documents actually changed in the store (unchanged re-reads are not counted).
-    public var written = 0
-    public var deleted = 0
-    /// Where the binding stands, in words: a cursor time, a search window, a page count.
-    public var cursor: String?
-
-    public init(resource: FrontResource, collection: String) {
-        self.resource = resource
-        self.collection = collection
-    }
-
-    /// One plain line, as the CLI prints it when stderr is not a terminal.
-    public var line: String {
-        var text = "\(collection) (\(resource.rawValue)): \(stateWord), \(pages) pages, \(requests) requests, \(written) written"
-        if deleted > 0 { text += ", \(deleted) deleted" }
-        if let cursor { text += ", at \(cursor)" }
-        return text
-    }
-
-    private var stateWord: String {
-        switch state {
-        case .waiting: "waiting"
-        case .running: "running"
-        case .done: "done"
-        case .cancelled: "cancelled"
-        case .failed(let why): "failed: \(why)"
-        }
-    }
-}
-
 /// Every binding's progress behind one lock; each change is passed on to the observer at once.
+///
+/// A binding can be served by two state machines at once (conversations: search windows and
+/// the event feed): it is done when both are, and its position is the earliest of those still
+/// reading, so the fraction never runs ahead of what is captured.
 final class ProgressBoard: Sendable {
-    private let state: Mutex<[String: BindingProgress]>
-    /// Tasks still working per collection (conversations has two: windows and the event feed),
-    /// and why the failed ones failed.
-    private let bookkeeping = Mutex<(parts: [String: Int], failures: [String: String])>(([:], [:]))
+    private struct Entry {
+        var progress: BindingProgress
+        /// Machines still working on it → the position each last reported (nil: none yet).
+        var parts: [Int: Millis?] = [:]
+    }
+
+    private let state: Mutex<(entries: [String: Entry], failures: [String: String], halt: CaptureError?)>
     private let observer: @Sendable (BindingProgress) -> Void
+    private let start: Date
+    private let now: @Sendable () -> Date
 
-    init(bindings: [CaptureBinding], observer: @escaping @Sendable (BindingProgress) -> Void) {
-        var initial: [String: BindingProgress] = [:]
+    init(
+        bindings: [CaptureBinding], start: Date, now: @escaping @Sendable () -> Date,
+        observer: @escaping @Sendable (BindingProgress) -> Void
+    ) {
+        var entries: [String: Entry] = [:]
         for binding in bindings {
-            initial[binding.collection] = BindingProgress(resource: binding.resource, collection: binding.collection)
+            entries[binding.collection] = Entry(
+                progress: BindingProgress(name: binding.collection, resource: binding.resource.rawValue))
         }
-        state = Mutex(initial)
+        state = Mutex((entries, [:], nil))
         self.observer = observer
+        self.start = start
+        self.now = now
     }
 
-    func update(_ collection: String, _ change: (inout BindingProgress) -> Void) {
-        let updated: BindingProgress? = state.withLock { all in
-            guard var progress = all[collection] else { return nil }
-            change(&progress)
-            all[collection] = progress
-            return progress
+    /// Machine `part` works on `collection`.
+    func add(part: Int, to collection: String) {
+        state.withLock { $0.entries[collection]?.parts[part] = .some(nil) }
+    }
+
+    /// What the engine made of one step of machine `part`: the owner's page and requests, each
+    /// collection's counts as the commit answered them, and the positions the step reported.
+    func record(part: Int, owner: String, requests: Int, step: Step, counts: [WriteCounts]) {
+        let at = now()
+        var changed = Set([owner])
+        let updated: [BindingProgress] = state.withLock { all in
+            all.entries[owner]?.progress.pages += 1
+            all.entries[owner]?.progress.requests += requests
+            for (change, count) in zip(step.changes, counts) {
+                all.entries[change.collection]?.progress.documents += count.written
+                all.entries[change.collection]?.progress.deleted += count.deleted
+                changed.insert(change.collection)
+            }
+            for (collection, position) in step.positions {
+                all.entries[collection]?.parts[part] = position
+                changed.insert(collection)
+            }
+            return changed.sorted().compactMap { collection in
+                guard var entry = all.entries[collection] else { return nil }
+                entry.progress.position = entry.parts.values.compactMap { $0 }.min() ?? entry.progress.position
+                entry.progress.fraction = BindingProgress.fraction(position: entry.progress.position, start: start, now: at)
+                all.entries[collection] = entry
+                return entry.progress
+            }
         }
-        if let updated { observer(updated) }
+        for progress in updated { observer(progress) }
     }
 
-    func addPart(_ collection: String) {
-        bookkeeping.withLock { $0.parts[collection, default: 0] += 1 }
-    }
-
-    /// One task of the collection finished; true when it was the last.
-    func finishPart(_ collection: String) -> Bool {
-        bookkeeping.withLock { book in
-            book.parts[collection, default: 1] -= 1
-            return book.parts[collection] == 0
+    /// Machine `part` read to the end: a collection none other works on is done.
+    func finish(part: Int, collections: [String]) {
+        for collection in collections {
+            update(collection) { entry in
+                entry.parts[part] = nil
+                guard entry.parts.isEmpty, entry.progress.state == .running else { return }
+                entry.progress.state = .done
+                entry.progress.fraction = 1
+            }
         }
+    }
+
+    func setState(_ collection: String, _ state: BindingProgress.State) {
+        update(collection) { $0.progress.state = state }
     }
 
     func fail(_ collection: String, _ why: String) {
-        bookkeeping.withLock { $0.failures[collection] = why }
-        update(collection) { $0.state = .failed(why) }
+        state.withLock { $0.failures[collection] = why }
+        update(collection) {
+            $0.progress.state = .failed
+            $0.progress.error = why
+        }
     }
 
-    var failures: [String: String] { bookkeeping.withLock { $0.failures } }
+    var failures: [String: String] { state.withLock { $0.failures } }
+
+    /// An error that stops every binding (a token Front refuses). Leaving the task group cancels
+    /// the others too, but only once the group's task runs again; a binding whose task starts
+    /// before that must not send a request the limiter, told by the refusal's headers that the
+    /// budget is ample, would let through at once.
+    func halt(_ error: CaptureError) { state.withLock { $0.halt = $0.halt ?? error } }
+    var halted: CaptureError? { state.withLock { $0.halt } }
 
     var all: [BindingProgress] {
-        state.withLock { Array($0.values) }.sorted { $0.collection < $1.collection }
+        state.withLock { $0.entries.values.map(\.progress) }.sorted { $0.name < $1.name }
+    }
+
+    private func update(_ collection: String, _ change: (inout Entry) -> Void) {
+        let updated: BindingProgress? = state.withLock { all in
+            guard var entry = all.entries[collection] else { return nil }
+            change(&entry)
+            all.entries[collection] = entry
+            return entry.progress
+        }
+        if let updated { observer(updated) }
     }
 }

@@ -7,11 +7,15 @@ public struct FrontPage: Sendable {
     public var next: String?
     /// `_total`, on search answers.
     public var total: Int?
+    /// `next` resolved into the request for the following page, when the page was read through
+    /// `FrontClient.page(_: FrontRequest)`; nil on the last page.
+    public var nextRequest: FrontRequest?
 
-    public init(results: [FrontDocument], next: String? = nil, total: Int? = nil) {
+    public init(results: [FrontDocument], next: String? = nil, total: Int? = nil, nextRequest: FrontRequest? = nil) {
         self.results = results
         self.next = next
         self.total = total
+        self.nextRequest = nextRequest
     }
 
     /// Reads a list answer. Anything that is not a Front list envelope is `FrontError.malformed`

@@ -152,7 +152,7 @@ public final class JobRunner: Sendable {
         let engine = CaptureEngine(
             config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter,
             fence: LeaseFence(jobID: job.id, token: token))
-        let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings, startDate: config.startDate))
+        let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings))
         let flags = Flags()
         let began = ContinuousClock.now
         let run = engine.start()
@@ -168,7 +168,7 @@ public final class JobRunner: Sendable {
                     let answer: HeartbeatAnswer
                     do {
                         answer = try store.heartbeat(
-                            jobID: job.id, token: token, leaseFor: options.lease, bindings: tally.withLock { $0.bindings() })
+                            jobID: job.id, token: token, leaseFor: options.lease, bindings: tally.withLock { $0.bindings })
                         lastRenewed = ContinuousClock.now
                     } catch {
                         // A busy or failing database: keep running while the lease lasts. Past
@@ -212,7 +212,7 @@ public final class JobRunner: Sendable {
             run.cancel()
         }
 
-        let bindings = tally.withLock { $0.bindings() }
+        let bindings = tally.withLock { $0.bindings }
         Self.measure(outcome, cancelRequested: flags.cancelRequested.load(ordering: .sequentiallyConsistent), since: began)
         if case .failure(.leaseLost) = outcome {
             log.warning("lease lost to another runner at a commit; stopped without writing")

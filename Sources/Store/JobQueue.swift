@@ -14,7 +14,7 @@ public protocol JobQueue: Sendable {
     /// Queues a job for a capture, unless it already has a queued or running one (answered
     /// instead). The check and the insert are one transaction.
     func enqueueJob(
-        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date
+        captureID: Int64, requestedBy: String?, bindings: [BindingProgress], at now: Date
     ) throws(StoreError) -> EnqueueResult
 
     /// Claims the oldest job that is queued or whose lease lapsed, with `token` until
@@ -51,19 +51,19 @@ public protocol JobQueue: Sendable {
 
     /// The holder renews its lease and saves progress (unless nil); answers whether to go on.
     func heartbeat(
-        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [BindingProgress]?, at now: Date
     ) throws(StoreError) -> HeartbeatAnswer
 
     /// The holder ends the job. False when it no longer held it (nothing was written).
     @discardableResult
     func finishJob(
-        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [BindingProgress]?, at now: Date
     ) throws(StoreError) -> Bool
 
     /// The holder hands the job back unfinished (graceful stop): queued again for any runner to
     /// resume at once, and not counted against the attempt limit. False when it no longer held it.
     @discardableResult
-    func releaseJob(jobID: Int64, token: String, bindings: [JobBindingProgress]?) throws(StoreError) -> Bool
+    func releaseJob(jobID: Int64, token: String, bindings: [BindingProgress]?) throws(StoreError) -> Bool
 
     /// Retention: deletes the capture's ended jobs (succeeded, failed, cancelled) older than its
     /// `keeping` newest ended ones, in one transaction. A queued or running job is never deleted,
@@ -89,7 +89,7 @@ public protocol JobQueue: Sendable {
 // Now, and no attempt limit, unless said otherwise: the forms the runner and the pages call.
 extension JobQueue {
     public func enqueueJob(
-        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress]
+        captureID: Int64, requestedBy: String?, bindings: [BindingProgress]
     ) throws(StoreError) -> EnqueueResult {
         try enqueueJob(captureID: captureID, requestedBy: requestedBy, bindings: bindings, at: Date())
     }
@@ -109,14 +109,14 @@ extension JobQueue {
     }
 
     public func heartbeat(
-        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [BindingProgress]?
     ) throws(StoreError) -> HeartbeatAnswer {
         try heartbeat(jobID: jobID, token: token, leaseFor: leaseFor, bindings: bindings, at: Date())
     }
 
     @discardableResult
     public func finishJob(
-        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [BindingProgress]?
     ) throws(StoreError) -> Bool {
         try finishJob(jobID: jobID, token: token, outcome: outcome, bindings: bindings, at: Date())
     }

@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import Capture
 import Foundation
+import Model
 import ServiceLifecycle
 import Store
 
@@ -140,10 +141,10 @@ private final class ProgressDisplay: @unchecked Sendable {
     init(interactive: Bool) { self.interactive = interactive }
 
     func show(_ progress: BindingProgress) {
-        let previous = latest[progress.collection]
-        latest[progress.collection] = progress
+        let previous = latest[progress.name]
+        latest[progress.name] = progress
         if interactive {
-            let parts = latest.values.sorted { $0.collection < $1.collection }.map { item in
+            let parts = latest.values.sorted { $0.name < $1.name }.map { item in
                 let mark =
                     switch item.state {
                     case .waiting: "…"
@@ -152,7 +153,7 @@ private final class ProgressDisplay: @unchecked Sendable {
                     case .cancelled: "■"
                     case .failed: "✗"
                     }
-                return "\(mark)\(item.resource.rawValue) \(item.written)"
+                return "\(mark)\(item.resource) \(item.documents)"
             }
             let requests = latest.values.reduce(0) { $0 + $1.requests }
             write("\r\u{1B}[K\(parts.joined(separator: "  "))  [\(requests) req]")
@@ -165,9 +166,22 @@ private final class ProgressDisplay: @unchecked Sendable {
     func finish() {
         if interactive && drawn {
             write("\n")
-            for progress in latest.values.sorted(by: { $0.collection < $1.collection }) { write(progress.line + "\n") }
+            for progress in latest.values.sorted(by: { $0.name < $1.name }) { write(progress.line + "\n") }
         }
     }
 
     private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}
+
+extension BindingProgress {
+    /// One plain line, as the CLI prints it when stderr is not a terminal.
+    fileprivate var line: String {
+        var text = "\(name) (\(resource)): \(state.rawValue)"
+        if let error { text += ": \(error)" }
+        text += ", \(pages) pages, \(requests) requests, \(documents) written"
+        if deleted > 0 { text += ", \(deleted) deleted" }
+        if let positionDate { text += ", at \(positionDate.formatted(.iso8601))" }
+        if let fraction, state == .running { text += " (\(Int((fraction * 100).rounded(.down))) %)" }
+        return text
+    }
 }

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Front
+import Model
 import Sandbox
 import Store
 import Synchronization
@@ -30,6 +31,29 @@ import Transport
         }
         #expect(summary.bindings.allSatisfy { $0.state == .done })
         #expect(summary.requests == harness.stats()["total"])
+        // Events are bound: every conversation came embedded in its events, none by search.
+        #expect(harness.stats()["GET /conversations/search"] == nil, "\(harness.stats())")
+    }
+
+    @Test(arguments: dataSeeds)
+    func conversationsWithoutEventsAreSearchedThenFollowedAndMatchTheTruth(seed: UInt64) async throws {
+        let harness = try await Harness.start(seed: seed)
+        defer { Task { await harness.stop() } }
+        let store = try harness.store("capture")
+        let bindings = allBindings.filter { $0.resource != .events }
+        _ = try await harness.engine(store, bindings: bindings).run()
+        #expect(try mismatches(store, try await harness.truth(), bindings: bindings) == [])
+        #expect(harness.stats()["GET /conversations/search"] ?? 0 > 0)
+        #expect(try Stored(store, collection(.events)).documents.isEmpty)
+
+        try await harness.admin("POST", "/_sandbox/conversations/change", ["count": 6, "change": "random"])
+        try await harness.admin("POST", "/_sandbox/messages", ["count": 4, "type": "inbound"])
+        try await harness.admin("POST", "/_sandbox/conversations", ["count": 2])
+        harness.resetStats()
+        // The changes carry the real clock, later than the follow start: the follow takes them.
+        _ = try await harness.engine(store, bindings: bindings).run()
+        #expect(try mismatches(store, try await harness.truth(), bindings: bindings) == [])
+        #expect(harness.stats()["GET /conversations/search"] == nil, "\(harness.stats())")
     }
 
     @Test(arguments: dataSeeds)

@@ -1,5 +1,6 @@
 import Foundation
 import Front
+import Model
 import Store
 import SwitchboardTesting
 import Synchronization
@@ -185,7 +186,7 @@ struct Harness {
         }
         let second = try await harness.engine.run()
         #expect(try harness.json(.conversations, "cnv_2")?.contains("archived") == true)
-        #expect(second.bindings.first { $0.resource == .conversations }?.written == 1)
+        #expect(second.bindings.first { $0.resource == "conversations" }?.documents == 1)
         #expect(try harness.keys(.events).count == 21)
     }
 
@@ -226,12 +227,19 @@ struct Harness {
     @Test func progressReportsEveryBinding() async throws {
         let harness = try Harness()
         let seen = Mutex<[String: BindingProgress]>([:])
-        _ = try await harness.engine.run { progress in seen.withLock { $0[progress.collection] = progress } }
+        _ = try await harness.engine.run { progress in seen.withLock { $0[progress.name] = progress } }
         let last = seen.withLock { $0 }
         #expect(last.count == 8)
-        #expect(last["acme/events"]?.written == 20)
+        #expect(last["acme/events"]?.documents == 20)
+        #expect(last["acme/conversations"]?.documents == 4)
         #expect(last["acme/channels"]?.pages == 2)
-        #expect(last.values.allSatisfy { $0.state == .done && $0.requests > 0 || $0.resource == .conversations })
+        #expect(last.values.allSatisfy { $0.state == .done && $0.fraction == 1 })
+        // Conversations ride on the events' pages: the requests count under events.
+        #expect(last.values.allSatisfy { $0.requests > 0 || $0.resource == "conversations" })
+        // Positions are times for the incremental bindings (the last event's, the last contact's).
+        #expect(last["acme/events"]?.position == Millis((start + 2000) * 1000))
+        #expect(last["acme/contacts"]?.position == Millis((start + 20) * 1000))
+        #expect(last["acme/tags"]?.position == nil)
     }
 
     @Test(arguments: [1, 3, 5, 8, 12, 17])
@@ -258,6 +266,59 @@ struct Harness {
         for resource in FrontResource.allCases {
             #expect(try harness.keys(resource) == reference.keys(resource), "\(resource)")
         }
+    }
+
+    @Test func withEventsBoundConversationsComeFromTheEventsAloneFromTheStartDate() async throws {
+        let harness = try Harness()
+        _ = try await harness.engine.run()
+        #expect(try harness.keys(.conversations) == ["cnv_1", "cnv_2", "cnv_3", "cnv_4"])
+        #expect(!harness.front.requests.contains { $0.hasPrefix("/conversations") }, "\(harness.front.requests)")
+    }
+
+    @Test func withoutEventsConversationsAreSearchedThenFollowEventsWithoutWritingThem() async throws {
+        let harness = try Harness(resources: [.conversations])
+        _ = try await harness.engine.run()
+        #expect(try harness.keys(.conversations) == ["cnv_1", "cnv_2", "cnv_3", "cnv_4"])
+        #expect(harness.front.requests.contains { $0.hasPrefix("/conversations/search") })
+        #expect(try harness.keys(.events) == [])
+
+        // Then a change with no message: only its event tells, and the follow catches it.
+        harness.clock.advance(by: .seconds(3600))
+        let now = harness.clock.unixTime
+        harness.front.world.withLock { world in
+            world.conversations["cnv_3"]!.status = "archived"
+            world.conversations["cnv_3"]!.updatedAt = now
+            world.events.append(("evt_archive", now, "cnv_3"))
+        }
+        let before = harness.front.requests.count
+        _ = try await harness.engine.run()
+        #expect(try harness.json(.conversations, "cnv_3")?.contains("archived") == true)
+        #expect(harness.front.requests.dropFirst(before).allSatisfy { $0.hasPrefix("/events") })
+        #expect(try harness.keys(.events) == [])
+    }
+
+    @Test func aSearchBackfillAnEarlierVersionLeftUnfinishedIsCompletedThoughEventsAreBound() async throws {
+        let harness = try Harness(resources: [.conversations, .events])
+        // An earlier version searched from the start date and followed events from a later
+        // "now"; it was stopped before searching anything. No event after that "now" exists.
+        let since = Millis((start + 4500) * 1000)
+        let windows = ConversationWindows(from: Millis(start * 1000), through: since)
+        try await harness.store.commit([
+            CollectionChanges(
+                collection: "acme/conversations",
+                checkpoints: [
+                    try Checkpoint.write("acme/conversations", windows),
+                    try Checkpoint.write("acme/conversations#follow", ConversationFollow(since: since)),
+                ])
+        ])
+        _ = try await harness.engine.run()
+        #expect(try harness.keys(.conversations) == ["cnv_1", "cnv_2", "cnv_3", "cnv_4"])
+        #expect(try harness.keys(.events).count == 20)
+        #expect(harness.front.requests.contains { $0.hasPrefix("/conversations/search") })
+
+        let before = harness.front.requests.count
+        _ = try await harness.engine.run()
+        #expect(!harness.front.requests.dropFirst(before).contains { $0.hasPrefix("/conversations") })
     }
 
     @Test func startDateBoundsEventsAndContacts() async throws {

@@ -13,7 +13,10 @@ struct JobJSON: Encodable {
         let requests: Int
         let done: Bool
         let state: String
+        /// Where the binding has read up to, RFC 3339 (the same instant as `position_ms`); the
+        /// job page shows it.
         let cursor: String?
+        let position_ms: Int64?
         let fraction: Double?
         let error: String?
     }
@@ -51,8 +54,8 @@ struct JobJSON: Encodable {
         bindings = job.bindings.map {
             Binding(
                 name: $0.name, resource: $0.resource, pages: $0.pages, documents: $0.documents, deleted: $0.deleted,
-                requests: $0.requests, done: $0.done, state: $0.state, cursor: $0.cursor, fraction: $0.fraction,
-                error: $0.error)
+                requests: $0.requests, done: $0.done, state: $0.state.rawValue, cursor: Format.rfc3339($0.positionDate),
+                position_ms: $0.position, fraction: $0.fraction, error: $0.error)
         }
         url = "/jobs/\(job.id)"
     }
@@ -87,7 +90,7 @@ extension JobJSON {
 
 extension JobJSON.Binding {
     enum CodingKeys: String, CodingKey {
-        case name, resource, pages, documents, deleted, requests, done, state, cursor, fraction, error
+        case name, resource, pages, documents, deleted, requests, done, state, cursor, position_ms, fraction, error
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -101,6 +104,7 @@ extension JobJSON.Binding {
         try c.encode(done, forKey: .done)
         try c.encode(state, forKey: .state)
         try c.encode(cursor as String?, forKey: .cursor)
+        try c.encode(position_ms as Int64?, forKey: .position_ms)
         try c.encode(fraction as Double?, forKey: .fraction)
         try c.encode(error as String?, forKey: .error)
     }

@@ -22,7 +22,7 @@ struct JobPage: Sendable {
         /// missing name up in the enclosing context).
         let problem: String?
 
-        init(_ binding: JobBindingProgress) {
+        init(_ binding: BindingProgress) {
             name = binding.name
             href = Format.collectionPath(binding.name)
             state = .binding(binding)
@@ -30,9 +30,9 @@ struct JobPage: Sendable {
             documents = binding.documents
             deleted = binding.deleted
             requests = binding.requests
-            cursor = binding.cursor ?? ""
+            cursor = Format.rfc3339(binding.positionDate) ?? ""
             percent = binding.fraction.map { Format.whole($0 * 100) } ?? 0
-            indeterminate = binding.fraction == nil && binding.state == "running"
+            indeterminate = binding.fraction == nil && binding.state == .running
             problem = binding.error
         }
     }
@@ -91,10 +91,15 @@ extension Badge {
         return Badge(style: style, label: state.rawValue)
     }
 
-    static func binding(_ binding: JobBindingProgress) -> Badge {
+    static func binding(_ binding: BindingProgress) -> Badge {
         let style =
-            binding.done ? "badge-ok" : binding.state == "failed" ? "badge-bad" : binding.state == "running" ? "badge-info" : ""
-        return Badge(style: style, label: binding.state)
+            switch binding.state {
+            case .done: "badge-ok"
+            case .failed: "badge-bad"
+            case .running: "badge-info"
+            case .waiting, .cancelled: ""
+            }
+        return Badge(style: style, label: binding.state.rawValue)
     }
 }
 

@@ -50,7 +50,7 @@ struct StoreAccess: Sendable {
     /// Queues a job for a capture (or finds the one already queued or running): the pages'
     /// "Sync now" and the API's POST.
     func enqueue(_ capture: CaptureRecord, requestedBy: String?) throws(HTTPError) -> EnqueueResult {
-        let bindings = capture.resources.map { JobBindingProgress(name: capture.collection(for: $0), resource: $0) }
+        let bindings = capture.resources.map { BindingProgress(name: capture.collection(for: $0), resource: $0) }
         return try read { try $0.enqueueJob(captureID: capture.id, requestedBy: requestedBy, bindings: bindings) }
     }
 }

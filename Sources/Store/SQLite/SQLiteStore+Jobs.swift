@@ -36,7 +36,7 @@ extension SQLiteStore {
     /// Queues a job for a capture, unless it already has a queued or running one (answered
     /// instead). The check and the insert are one transaction, and a unique index backs it.
     public func enqueueJob(
-        captureID: Int64, requestedBy: String?, bindings: [JobBindingProgress], at now: Date
+        captureID: Int64, requestedBy: String?, bindings: [BindingProgress], at now: Date
     ) throws(StoreError) -> EnqueueResult {
         do {
             return try pool.write { db in
@@ -102,7 +102,7 @@ extension SQLiteStore {
 
     /// The holder renews its lease and saves progress; answers whether to go on.
     public func heartbeat(
-        jobID: Int64, token: String, leaseFor: Duration, bindings: [JobBindingProgress]?, at now: Date
+        jobID: Int64, token: String, leaseFor: Duration, bindings: [BindingProgress]?, at now: Date
     ) throws(StoreError) -> HeartbeatAnswer {
         try update(jobID, action: "renew the lease of job \(jobID)") { job in
             let cancel = try job.life.heartbeat(token: token, now: now, leaseFor: leaseFor)
@@ -116,7 +116,7 @@ extension SQLiteStore {
     /// The holder ends the job. False when it no longer held it (nothing was written).
     @discardableResult
     public func finishJob(
-        jobID: Int64, token: String, outcome: JobOutcome, bindings: [JobBindingProgress]?, at now: Date
+        jobID: Int64, token: String, outcome: JobOutcome, bindings: [BindingProgress]?, at now: Date
     ) throws(StoreError) -> Bool {
         try update(jobID, action: "finish job \(jobID)") { job in
             try job.life.finish(outcome, token: token, now: now)
@@ -129,7 +129,7 @@ extension SQLiteStore {
 
     /// The holder hands the job back unfinished (graceful stop): queued again for any runner.
     @discardableResult
-    public func releaseJob(jobID: Int64, token: String, bindings: [JobBindingProgress]?) throws(StoreError) -> Bool {
+    public func releaseJob(jobID: Int64, token: String, bindings: [BindingProgress]?) throws(StoreError) -> Bool {
         try update(jobID, action: "release job \(jobID)") { job in
             try job.life.release(token: token)
             if let bindings { job.bindings = bindings }
@@ -305,7 +305,7 @@ extension SQLiteStore {
     }
 }
 
-func encode(_ bindings: [JobBindingProgress]) throws -> Data {
+func encode(_ bindings: [BindingProgress]) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     return try encoder.encode(bindings)
@@ -326,6 +326,6 @@ extension JobRecord {
         let data: Data = row["progress"] ?? Data("[]".utf8)
         self.init(
             id: row["id"], captureID: row["captureID"], life: life, requestedBy: row["requestedBy"],
-            bindings: (try? JSONDecoder().decode([JobBindingProgress].self, from: data)) ?? [])
+            bindings: (try? JSONDecoder().decode([BindingProgress].self, from: data)) ?? [])
     }
 }

@@ -168,7 +168,7 @@ extension SQLiteStore {
                 var queued: [JobRecord] = []
                 for capture in due {
                     let bindings = capture.resources.map {
-                        JobBindingProgress(name: capture.collection(for: $0), resource: $0)
+                        BindingProgress(name: capture.collection(for: $0), resource: $0)
                     }
                     let life = JobLife(createdAt: now)
                     try db.execute(

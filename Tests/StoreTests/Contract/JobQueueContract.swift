@@ -45,7 +45,7 @@ extension StoreContract {
         @Test("a queued job is as enqueued: its capture, who asked, its bindings, queued at that time", arguments: Backend.all)
         func enqueuedJobAsGiven(_ backend: Backend) async throws {
             try await withQueue(backend) { one, two, capture in
-                let bindings = [JobBindingProgress(name: "acme/tags", resource: "tags")]
+                let bindings = [BindingProgress(name: "acme/tags", resource: "tags")]
                 guard
                     case .queued(let job) = try one.enqueueJob(
                         captureID: capture.id, requestedBy: "api:ci", bindings: bindings, at: t0)
@@ -153,7 +153,7 @@ extension StoreContract {
             try await withQueue(backend) { one, two, capture in
                 _ = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [], at: t0)
                 let job = try #require(try one.claimJob(token: "a", leaseFor: lease, maxAttempts: 1, at: t0))
-                let bindings = [JobBindingProgress(name: "acme/tags", resource: "tags", pages: 1, documents: 5, requests: 1)]
+                let bindings = [BindingProgress(name: "acme/tags", resource: "tags", pages: 1, documents: 5, requests: 1)]
                 #expect(try one.releaseJob(jobID: job.id, token: "a", bindings: bindings))
                 let queued = try #require(try two.job(id: job.id))
                 #expect(queued.life.state == .queued && queued.life.lease == nil && queued.bindings == bindings)
@@ -200,7 +200,7 @@ extension StoreContract {
             try await withQueue(backend) { one, two, capture in
                 _ = try one.enqueueJob(captureID: capture.id, requestedBy: nil, bindings: [])
                 let job = try #require(try one.claimJob(token: "a", leaseFor: lease))
-                let bindings = [JobBindingProgress(name: "acme/tags", resource: "tags", pages: 2, documents: 30, requests: 2)]
+                let bindings = [BindingProgress(name: "acme/tags", resource: "tags", pages: 2, documents: 30, requests: 2)]
                 _ = try one.heartbeat(jobID: job.id, token: "a", leaseFor: lease, bindings: bindings)
                 #expect(try two.job(id: job.id)?.bindings == bindings)
                 #expect(try two.job(id: job.id)?.requests == 2)

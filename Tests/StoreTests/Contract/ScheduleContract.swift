@@ -15,7 +15,7 @@ extension StoreContract {
         private func run(_ store: any SwitchboardStore, _ job: JobRecord, endingAt end: Date, done: [String] = []) throws {
             let claimed = try #require(try store.claimJob(token: "t\(job.id)", leaseFor: lease, at: end - 1))
             #expect(claimed.id == job.id)
-            let bindings = done.map { JobBindingProgress(name: $0, resource: "tags", done: true, state: "done") }
+            let bindings = done.map { BindingProgress(name: $0, resource: "tags", state: .done) }
             #expect(try store.finishJob(jobID: job.id, token: "t\(job.id)", outcome: .succeeded, bindings: bindings, at: end))
         }
 
