@@ -144,7 +144,12 @@ let package = Package(
         .testTarget(
             name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobsTests", dependencies: ["Jobs"], swiftSettings: swiftSettings),
+            name: "JobsTests",
+            dependencies: [
+                "Jobs", "Front", "Model", "Sandbox", "Store", "SwitchboardTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests", dependencies: ["Capture", "Front", "Store", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),
