@@ -144,7 +144,12 @@ let package = Package(
         .testTarget(
             name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobsTests", dependencies: ["Jobs", "Capture", "Model"], swiftSettings: swiftSettings),
+            name: "JobsTests",
+            dependencies: [
+                "Jobs", "Capture", "Front", "Model", "Sandbox", "Store", "SwitchboardTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests", dependencies: ["Capture", "Front", "Model", "Store", "Transport", "SwitchboardTesting"],
             swiftSettings: swiftSettings),

@@ -55,14 +55,11 @@ public struct Configuration: Sendable {
 
     public static let version = "0.1.0"
 
-    /// Front's rate-limit minute in seconds (`FRONT_MINUTE_SECONDS`, set by the sandbox when it shortens it).
-    public var frontMinute: Double = 60
-
     /// How the job runner runs, from the settings above.
     public var jobRunnerOptions: JobRunner.Options {
         JobRunner.Options(
             concurrency: jobConcurrency, lease: .seconds(jobLeaseSeconds), maxAttempts: jobMaxAttempts,
-            frontBaseURL: frontBaseURL, frontMinute: frontMinute, jobsKept: jobsKept)
+            frontBaseURL: frontBaseURL, jobsKept: jobsKept)
     }
 
     /// Reads every setting from `reader` (environment variables, and an env file when one is
@@ -77,9 +74,6 @@ public struct Configuration: Sendable {
         self.sandbox = reader.string(forKey: "switchboard.sandbox") == "1"
         self.version = Self.version
         self.fivetran = FivetranSettings(reader: reader)
-        if let minute = reader.double(forKey: "front.minute.seconds"), minute.isFinite, minute > 0, minute <= 3600 {
-            self.frontMinute = minute
-        }
         self.apiTokens = (reader.string(forKey: "switchboard.api.tokens", isSecret: true) ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.frontBaseURLText = reader.nonEmpty("front.base.url")

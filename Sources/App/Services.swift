@@ -45,7 +45,7 @@ public struct Services: Sendable {
         self.directory = ConnectorDirectory(
             settings: configuration.fivetran, publicURL: configuration.publicURL, names: store, logger: logger,
             liveCallLimit: configuration.fivetranLiveCalls, transport: transport)
-        let budgets = FrontBudgets(minute: configuration.frontMinute)
+        let budgets = FrontBudgets()
         self.frontBudgets = budgets
         self.runner = JobRunner(
             store: store, box: box, options: configuration.jobRunnerOptions, logger: logger, transport: transport,
@@ -55,11 +55,14 @@ public struct Services: Sendable {
     }
 
     /// An engine for one capture run from the command line (`switchboard capture`), on the
-    /// same Front settings and budgets as the runner's.
-    public func captureEngine(for config: CaptureConfig) -> CaptureEngine {
-        CaptureEngine(
-            config: config, store: store, baseURL: configuration.frontBaseURL, transport: transport,
-            limiter: frontBudgets.limiter(for: "command-line"))
+    /// same Front settings and budgets as the runner's: `/me` first, so that the configs of one
+    /// company run on one budget. A token Front refuses fails here, before any list is read.
+    public func captureEngine(for config: CaptureConfig) async throws(FrontError) -> (
+        engine: CaptureEngine, connection: FrontConnection
+    ) {
+        let connection = try await frontBudgets.connect(
+            token: config.token, baseURL: configuration.frontBaseURL, transport: transport)
+        return (CaptureEngine(config: config, store: store, client: connection.client), connection)
     }
 
     /// The store alone, for the commands that only read or write it (`export`, `token`): the

@@ -27,14 +27,17 @@ public struct FrontClock: Sendable {
 public actor CompanyRateLimiter {
     private var state: RateLimiter
 
-    /// `minute`: see `RateLimiter.minute` (60 unless a stand-in shortens it).
-    public init(limit: Int = RateLimiter.assumedLimit, minute: Double = RateLimiter.window) {
-        state = RateLimiter(limit: limit, minute: minute)
+    /// `window`: see `RateLimiter.init` (Front's minute unless a test knows its stand-in's).
+    public init(limit: Int = RateLimiter.assumedLimit, window: Double = RateLimiter.assumedWindow) {
+        state = RateLimiter(limit: limit, window: window)
     }
 
     func reserve(_ route: RouteClass, now: Double) -> Double { state.reserve(route, now: now) }
     func record(status: Int, headers: RateLimitHeaders, route: RouteClass, now: Double) {
         state.record(status: status, headers: headers, route: route, now: now)
+    }
+    func observe(status: Int, headers: RateLimitHeaders, route: RouteClass, now: Double) {
+        state.observe(status: status, headers: headers, route: route, now: now)
     }
     func abandon() { state.abandon() }
     func blocked(_ route: RouteClass, now: Double) -> Double { state.blocked(route, now: now) }
@@ -74,7 +77,7 @@ public struct FrontClient: Sendable {
     private let transport: any HTTPTransport
     private let limiter: CompanyRateLimiter
     private let retry: FrontRetryPolicy
-    private let clock: FrontClock
+    let clock: FrontClock
 
     public init(
         token: FrontToken, baseURL: URL = FrontClient.defaultBaseURL,
@@ -111,6 +114,12 @@ public struct FrontClient: Sendable {
     /// One list page, after waiting for the rate limiter and retrying what may pass.
     /// `requests` counts every HTTP attempt made, retries included.
     public func page(_ url: URL) async throws(FrontError) -> (page: FrontPage, requests: Int) {
+        let (response, requests) = try await send(url)
+        return (try FrontPage.parse(response.body, route: Self.routeName(url)), requests)
+    }
+
+    /// One GET, after waiting for the rate limiter and retrying what may pass: the 2xx answer.
+    func send(_ url: URL) async throws(FrontError) -> (response: HTTPResponse, requests: Int) {
         let route = Self.routeName(url)
         let routeClass = RouteClass(path: url.path)
         var failures = 0
@@ -162,7 +171,7 @@ public struct FrontClient: Sendable {
             await limiter.record(status: response.status, headers: headers, route: routeClass, now: now)
             switch response.status {
             case 200..<300:
-                return (try FrontPage.parse(response.body, route: route), requests)
+                return (response, requests)
             case 429:
                 rateLimited += 1
                 guard rateLimited < retry.rateLimitedAttempts else {

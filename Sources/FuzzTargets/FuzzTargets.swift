@@ -188,8 +188,16 @@ public enum FuzzTargets {
         _ = FivetranRetryPolicy.parseRetryAfter(headers["retry-after"])
         // Headers that are no sane numbers are refused (an error of the answer), never used.
         guard let parsed = try? RateLimitHeaders(headers: headers, now: now) else { return }
-        var limiter = RateLimiter(minute: selector & 4 == 4 ? 6 : 60)
+        var limiter = RateLimiter()
         var clock = now
+        if selector & 4 == 4 {
+            // Taught a 6 s window first (two successive resets), as against a shortened stand-in.
+            limiter.observe(
+                status: 200, headers: RateLimitHeaders(limit: 100, remaining: 99, reset: now + 6), route: route, now: now)
+            clock += 6.5
+            limiter.observe(
+                status: 200, headers: RateLimitHeaders(limit: 100, remaining: 99, reset: now + 12), route: route, now: clock)
+        }
         for _ in 0..<3 {
             let wait = limiter.reserve(route, now: clock)
             clock += wait.isFinite ? min(max(wait, 0), 3600) : 0

@@ -30,9 +30,6 @@ public final class JobRunner: Sendable {
         public var poll: Duration
         /// Front's API (`FRONT_BASE_URL`).
         public var frontBaseURL: URL
-        /// Length of Front's rate-limit minute in seconds: 60, or shorter against a sandbox that
-        /// shortens it (`FRONT_MINUTE_SECONDS`).
-        public var frontMinute: Double
         /// Ended jobs kept per capture: after each job ends, its capture's older ended jobs are
         /// removed (`SWITCHBOARD_JOBS_KEPT`).
         public var jobsKept: Int
@@ -43,10 +40,9 @@ public final class JobRunner: Sendable {
         public init(
             concurrency: Int = 2, lease: Duration = .seconds(10), heartbeat: Duration = .milliseconds(500),
             maxAttempts: Int = 3, poll: Duration = .milliseconds(500), frontBaseURL: URL = CaptureEngine.defaultBaseURL,
-            frontMinute: Double = 60, jobsKept: Int = 100, schedules: Bool = true
+            jobsKept: Int = 100, schedules: Bool = true
         ) {
             self.schedules = schedules
-            self.frontMinute = frontMinute
             self.jobsKept = max(1, jobsKept)
             self.concurrency = max(1, concurrency)
             self.lease = lease
@@ -67,7 +63,8 @@ public final class JobRunner: Sendable {
     private let box: SecretBox
     private let logger: Logger
     private let transport: any HTTPTransport
-    /// The Front rate budgets, shared with whatever else in this process calls Front.
+    /// The Front rate budgets, one per company, shared with whatever else in this process calls
+    /// Front: every job of one company runs on its company's one limiter.
     private let budgets: FrontBudgets
     private let active = Atomic<Int>(0)
 
@@ -75,7 +72,7 @@ public final class JobRunner: Sendable {
         store: any JobQueue & CaptureStore & DocumentStore, box: SecretBox, options: Options, logger: Logger,
         transport: any HTTPTransport = URLSessionTransport(), budgets: FrontBudgets? = nil
     ) {
-        self.budgets = budgets ?? FrontBudgets(minute: options.frontMinute)
+        self.budgets = budgets ?? FrontBudgets()
         self.store = store
         self.box = box
         self.options = options
@@ -135,23 +132,55 @@ public final class JobRunner: Sendable {
         var jobLogger = logger
         jobLogger[metadataKey: "job"] = "\(job.id)"
         jobLogger[metadataKey: "capture"] = "\(job.captureID)"
-        let log = jobLogger
-        log.info("job claimed", metadata: ["attempt": "\(job.life.attempts)"])
+        jobLogger.info("job claimed", metadata: ["attempt": "\(job.life.attempts)"])
 
         let config: CaptureConfig
         do {
             config = try configuration(for: job)
         } catch {
-            log.warning("job failed before starting: \(error.message)")
+            jobLogger.warning("job failed before starting: \(error.message)")
             _ = try? store.finishJob(jobID: job.id, token: token, outcome: .failed(error.message), bindings: nil)
-            removeOldJobs(of: job.captureID, log: log)
+            removeOldJobs(of: job.captureID, log: jobLogger)
             return
         }
-        // One budget per capture for now (a capture reads one Front company).
-        let limiter = budgets.limiter(for: "capture-\(job.captureID)")
+        // `/me` first: the token's company picks the budget the run shares with every other run
+        // of that company, and its headers pace the run's first request.
+        let connection: FrontConnection
+        do {
+            connection = try await budgets.connect(token: config.token, baseURL: options.frontBaseURL, transport: transport)
+        } catch .cancelled {
+            // The runner is stopping: hand the job back to be resumed.
+            _ = try? store.releaseJob(jobID: job.id, token: token, bindings: nil)
+            jobLogger.info("job handed back before it started")
+            return
+        } catch {
+            let message = "cannot start: \(error.description)"
+            jobLogger.warning("job failed before starting: \(message)")
+            _ = try? store.finishJob(jobID: job.id, token: token, outcome: .failed(message), bindings: nil)
+            removeOldJobs(of: job.captureID, log: jobLogger)
+            return
+        }
+        let company = connection.company
+        jobLogger[metadataKey: "company"] = "\(company.id)"
+        let log = jobLogger
+        log.info("connected to Front", metadata: ["company_name": "\(company.name ?? "")", "requests": "\(connection.requests)"])
+        // One runner at a time spends a company's budget: the capture learns its company, and
+        // when another runner holds that company's lease, the job goes back for it to run.
+        let leased: Bool
+        do {
+            leased = try store.takeCompanyLease(
+                jobID: job.id, token: token, company: company.id, leaseFor: options.lease, at: Date())
+        } catch {
+            log.warning("cannot take the Front company's lease: \(error)")
+            leased = false
+        }
+        guard leased else {
+            _ = try? store.releaseJob(jobID: job.id, token: token, bindings: nil)
+            log.info("job handed back: another runner is spending this Front company's budget and will run it")
+            return
+        }
         let engine = CaptureEngine(
-            config: config, store: store, baseURL: options.frontBaseURL, transport: transport, limiter: limiter,
-            fence: LeaseFence(jobID: job.id, token: token))
+            config: config, store: store, client: connection.client, fence: LeaseFence(jobID: job.id, token: token))
         let tally = Shared(ProgressTally(bindings: config.bindings, stored: job.bindings))
         let flags = Flags()
         let began = ContinuousClock.now
@@ -223,7 +252,10 @@ public final class JobRunner: Sendable {
             switch outcome {
             case .success(let summary):
                 try store.finishJob(jobID: job.id, token: token, outcome: .succeeded, bindings: bindings)
-                log.info("job succeeded", metadata: ["requests": "\(summary.requests)", "written": "\(summary.written)"])
+                // The run's requests and the `/me` before it.
+                log.info(
+                    "job succeeded",
+                    metadata: ["requests": "\(summary.requests + connection.requests)", "written": "\(summary.written)"])
             case .failure(let error):
                 if flags.cancelRequested.load(ordering: .sequentiallyConsistent) {
                     try store.finishJob(jobID: job.id, token: token, outcome: .cancelled, bindings: bindings)

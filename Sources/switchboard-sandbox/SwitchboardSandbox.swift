@@ -17,7 +17,8 @@ struct SwitchboardSandbox: AsyncParsableCommand {
             Both listen on 127.0.0.1 (--only fivetran or --only front starts one of them). With --env-file, \
             writes the variables that point the app at what it started once it answers: FIVETRAN_BASE_URL, \
             FIVETRAN_API_KEY, FIVETRAN_API_SECRET, FIVETRAN_GROUP_ID, FIVETRAN_CARD_HOST for Fivetran; \
-            FRONT_BASE_URL, FRONT_API_TOKEN, FRONT_MINUTE_SECONDS for Front; SWITCHBOARD_SANDBOX=1 last.
+            FRONT_BASE_URL and FRONT_API_TOKEN (the default company's) for Front; SWITCHBOARD_SANDBOX=1 last. \
+            The app learns Front's rate-limit window from its headers, so a shortened --minute-seconds needs no setting.
             """)
 
     /// One of the two stand-ins, for `--only`.
@@ -54,6 +55,11 @@ struct SwitchboardSandbox: AsyncParsableCommand {
     var minuteSeconds: Double = 60
     @Flag(help: "Front: no 5-per-second burst limit per resource.")
     var noBurst = false
+    @Option(
+        name: .customLong("front-company"),
+        help: ArgumentHelp(
+            "Front: a token of another company, with its own rate budget (repeatable).", valueName: "TOKEN=cmp_id"))
+    var frontCompanies: [String] = []
 
     func run() async throws {
         let runsFivetran = only != .front
@@ -69,6 +75,13 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         frontOptions.rateLimitPerMinute = rateLimit
         frontOptions.minuteLength = minuteSeconds
         if noBurst { frontOptions.burstPerSecond = nil }
+        for pair in frontCompanies {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !parts[1].contains(" ") else {
+                throw ValidationError("--front-company takes TOKEN=cmp_id (e.g. other-token=cmp_other); got \"\(pair)\"")
+            }
+            frontOptions.companies[parts[0]] = parts[1]
+        }
         let front = FrontSandbox(options: frontOptions)
 
         // The env file names only what this process serves, so that a setting it did not start
@@ -88,10 +101,7 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         if runsFront {
             let bound = try await front.start(port: frontPort)
             let frontURL = "http://127.0.0.1:\(bound)"
-            lines += [
-                "FRONT_BASE_URL=\(frontURL)", "FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")",
-                "FRONT_MINUTE_SECONDS=\(minuteSeconds)",
-            ]
+            lines += ["FRONT_BASE_URL=\(frontURL)", "FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")"]
             started.append("Front at \(frontURL)")
         }
         // Written only once what was asked for answers, SWITCHBOARD_SANDBOX last: scripts wait for

@@ -2,11 +2,12 @@ import App
 import ArgumentParser
 import Capture
 import Foundation
+import Front
 import Model
 import ServiceLifecycle
 import Store
 
-/// `switchboard capture`: one Front capture from the command line, the engine the job runner uses.
+/// `switchboard capture`: Front captures from the command line, the engine the job runner uses.
 struct CaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
@@ -15,31 +16,46 @@ struct CaptureCommand: AsyncParsableCommand {
             The config file (JSON or YAML) is Estuary source-front's: config.credentials.access_token, \
             config.start_date (YYYY-MM-DDTHH:MM:SSZ, optional) and bindings of resource name to target \
             collection; see examples/capture.json. FRONT_API_TOKEN, when set, replaces the file's token; \
-            FRONT_BASE_URL replaces https://api2.frontapp.com; FRONT_MINUTE_SECONDS (set by the sandbox \
-            when it shortens its rate-limit minute) paces to that minute. Ctrl-C stops between pages; the next run \
-            continues from the last checkpoint.
+            FRONT_BASE_URL replaces https://api2.frontapp.com. Several --config run at once, the configs of \
+            one Front company on its one rate budget (as the job runner's jobs do). Ctrl-C stops between \
+            pages; the next run continues from the last checkpoint.
             """)
 
-    @Option(name: .long, help: "The capture's configuration file (JSON or YAML).")
-    var config: String
+    @Option(name: .long, help: "A capture's configuration file (JSON or YAML); repeat to run several at once.")
+    var config: [String]
 
     @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
     var db: String?
 
+    func validate() throws {
+        guard !config.isEmpty else { throw ValidationError("give at least one --config FILE") }
+    }
+
     func run() async throws {
         var configuration = try await App.Configuration.load()
         if let db { configuration.databasePath = db }
-        let contents: Data
-        do {
-            contents = try Data(contentsOf: URL(fileURLWithPath: config))
-        } catch {
-            throw fail("cannot read \(config): \(error.localizedDescription)")
-        }
-        let captureConfig: CaptureConfig
-        do {
-            captureConfig = try CaptureConfig.parse(contents, tokenOverride: configuration.frontTokenOverride)
-        } catch {
-            throw fail("\(config): \(error)")
+        var configs: [(file: String, config: CaptureConfig)] = []
+        var writers: [String: String] = [:]
+        for file in config {
+            let contents: Data
+            do {
+                contents = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw fail("cannot read \(file): \(error.localizedDescription)")
+            }
+            let captureConfig: CaptureConfig
+            do {
+                captureConfig = try CaptureConfig.parse(contents, tokenOverride: configuration.frontTokenOverride)
+            } catch {
+                throw fail("\(file): \(error)")
+            }
+            for binding in captureConfig.bindings {
+                if let other = writers[binding.collection] {
+                    throw fail("\(file) and \(other) both write \(binding.collection); give each config its own targets")
+                }
+                writers[binding.collection] = file
+            }
+            configs.append((file, captureConfig))
         }
         let services: Services
         do {
@@ -47,9 +63,17 @@ struct CaptureCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
+        // `/me` for each config before any list is read: a refused token stops here, in words.
+        var engines: [(engine: CaptureEngine, connection: FrontConnection)] = []
+        for (file, captureConfig) in configs {
+            do {
+                engines.append(try await services.captureEngine(for: captureConfig))
+            } catch {
+                throw fail("\(file): \(error.description)")
+            }
+        }
         let capture = CaptureService(
-            engine: services.captureEngine(for: captureConfig),
-            display: ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1))
+            engines: engines, display: ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1))
         do {
             // Ctrl-C or SIGTERM stop the run between pages; the next run continues from its checkpoints.
             try await services.run([capture])
@@ -59,30 +83,58 @@ struct CaptureCommand: AsyncParsableCommand {
     }
 }
 
-/// One capture run as a service, so that the service group owns Ctrl-C and SIGTERM: either
-/// stops the run between pages, and what was committed stays.
+/// The capture runs as one service, so that the service group owns Ctrl-C and SIGTERM: either
+/// stops every run between pages, and what was committed stays. It ends when the last run does.
 private struct CaptureService: Service {
-    let engine: CaptureEngine
+    let engines: [(engine: CaptureEngine, connection: FrontConnection)]
     let display: ProgressDisplay
 
     func run() async throws {
-        let run = engine.start()
-        let summary: CaptureSummary
-        do {
-            summary = try await withTaskCancellationOrGracefulShutdownHandler {
-                for await progress in run.progress { display.show(progress) }
-                return try await run.result()
-            } onCancelOrGracefulShutdown: {
-                run.cancel()
+        let runs = engines.map { (run: $0.engine.start(), connection: $0.connection) }
+        let results: [Result<CaptureSummary, CaptureError>] = await withTaskCancellationOrGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for entry in runs {
+                    group.addTask { for await progress in entry.run.progress { display.show(progress) } }
+                }
             }
-        } catch {
-            display.finish()
-            throw error
+            var results: [Result<CaptureSummary, CaptureError>] = []
+            for entry in runs {
+                do throws(CaptureError) {
+                    results.append(.success(try await entry.run.result()))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        } onCancelOrGracefulShutdown: {
+            for entry in runs { entry.run.cancel() }
         }
         display.finish()
+        var failures: [String] = []
+        var requests = 0
+        var written = 0
+        for (entry, result) in zip(runs, results) {
+            // Each run's `/me` counts among the requests.
+            requests += entry.connection.requests
+            switch result {
+            case .success(let summary):
+                requests += summary.requests
+                written += summary.written
+            case .failure(let error):
+                failures.append(runs.count > 1 ? "\(entry.connection.company.id): \(error)" : "\(error)")
+            }
+        }
+        let companies = Set(runs.map(\.connection.company.id)).sorted().joined(separator: ", ")
+        guard failures.isEmpty else { throw CaptureFailures(messages: failures) }
         FileHandle.standardError.write(
-            Data("capture done: \(summary.requests) requests, \(summary.written) documents written\n".utf8))
+            Data("capture done: \(requests) requests, \(written) documents written (Front company \(companies))\n".utf8))
     }
+}
+
+/// What failed of the runs, one line each.
+private struct CaptureFailures: Error, CustomStringConvertible {
+    let messages: [String]
+    var description: String { messages.joined(separator: "\n") }
 }
 
 /// `switchboard export`: a collection as NDJSON on stdout, streamed from the database.
@@ -132,15 +184,18 @@ private func fail(_ message: String) -> ExitCode {
 }
 
 /// Progress on stderr: one redrawn line on a terminal, plain lines (state changes and every
-/// tenth page) otherwise.
+/// tenth page) otherwise. Several runs report at once, so one lock orders what they show.
 private final class ProgressDisplay: @unchecked Sendable {
     private let interactive: Bool
+    private let lock = NSLock()
     private var latest: [String: BindingProgress] = [:]
     private var drawn = false
 
     init(interactive: Bool) { self.interactive = interactive }
 
     func show(_ progress: BindingProgress) {
+        lock.lock()
+        defer { lock.unlock() }
         let previous = latest[progress.name]
         latest[progress.name] = progress
         if interactive {
@@ -164,6 +219,8 @@ private final class ProgressDisplay: @unchecked Sendable {
     }
 
     func finish() {
+        lock.lock()
+        defer { lock.unlock() }
         if interactive && drawn {
             write("\n")
             for progress in latest.values.sorted(by: { $0.name < $1.name }) { write(progress.line + "\n") }

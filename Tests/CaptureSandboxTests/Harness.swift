@@ -45,8 +45,8 @@ final class Harness: Sendable {
         options.conversations = 60
         options.eventsPerConversation = 4
         options.contacts = 230
-        // A generous budget over a short "minute" (the client is told the same length), so
-        // tests that are not about pacing are not slowed by it.
+        // A generous budget over a short "minute" (the client's limiter starts out assuming the
+        // same length rather than learning it), so tests that are not about pacing are not slowed.
         options.rateLimitPerMinute = 100_000
         options.minuteLength = 6
         options.burstPerSecond = nil
@@ -75,7 +75,7 @@ final class Harness: Sendable {
     /// The real engine on the real transport; retries back off quickly so fault tests stay short.
     func engine(
         _ store: SQLiteStore, token: String = sandboxToken, bindings: [CaptureBinding] = allBindings,
-        limiter: CompanyRateLimiter = CompanyRateLimiter(limit: 100_000, minute: 6),
+        limiter: CompanyRateLimiter = CompanyRateLimiter(limit: 100_000, window: 6),
         clock: FrontClock = .system, transport: any HTTPTransport = URLSessionTransport(),
         now: Date = testNow
     ) -> CaptureEngine {

@@ -32,7 +32,7 @@ import Testing
         let base = try #require(env["FRONT_BASE_URL"])
         let token = try #require(env["FRONT_API_TOKEN"])
         let db = folder.appendingPathComponent("capture.sqlite").path
-        var environment = ["FRONT_BASE_URL": base, "FRONT_MINUTE_SECONDS": env["FRONT_MINUTE_SECONDS"] ?? "60"]
+        var environment = ["FRONT_BASE_URL": base]
 
         // Bad configurations: refused by name, before any request.
         let badConfigs: [(config: String, field: String)] = [

@@ -32,11 +32,11 @@ extension FrontCore {
             return .json(200, .object(state.stats.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
 
         case "POST /_sandbox/stats/reset":
-            state.stats = ["total": 0, "429": 0]
+            state.stats = FrontState.emptyStats(options.companyIDs)
             return .json(200, .object([("ok", .bool(true))]))
 
         case "POST /_sandbox/ratelimit/reset":
-            state.limiter.reset(now: now)
+            for id in state.limiters.keys { state.limiters[id]?.reset(now: now) }
             return .json(200, .object([("ok", .bool(true))]))
 
         case "GET /_sandbox/truth":

@@ -82,12 +82,29 @@ enum FrontTimestampCorruption: String, CaseIterable, Sendable {
 
 struct FrontState {
     var world: FrontWorld
-    var limiter: FrontRateLimiter
+    /// One budget per company id.
+    var limiters: [String: FrontRateLimiter]
     var cursors: [String: FrontStoredCursor] = [:]
     var tokenCounter: UInt64 = 0
     var faults: [FrontFault] = []
-    var stats: [String: Int] = ["total": 0, "429": 0]
+    var stats: [String: Int]
     var base = "http://127.0.0.1"
+
+    init(world: FrontWorld, limiters: [String: FrontRateLimiter]) {
+        self.world = world
+        self.limiters = limiters
+        self.stats = Self.emptyStats(limiters.keys)
+    }
+
+    /// The totals and each company's counts at zero, so a company no one called reads 0.
+    static func emptyStats(_ companies: some Sequence<String>) -> [String: Int] {
+        var stats = ["total": 0, "429": 0]
+        for id in companies {
+            stats["\(id) total"] = 0
+            stats["\(id) 429"] = 0
+        }
+        return stats
+    }
 }
 
 /// The sandbox's request handling, independent of the socket: one lock around the in-memory
@@ -105,10 +122,13 @@ final class FrontCore: Sendable {
                 contacts: options.contacts, tags: options.tags, teammates: options.teammates, teams: options.teams,
                 inboxes: options.inboxes, channels: options.channels, accounts: options.accounts),
             seed: options.seed, startMs: startMs, spanMs: Int64(options.dataSpan * 1000))
-        let limiter = FrontRateLimiter(
-            limit: options.rateLimitPerMinute, searchShare: options.searchShare,
-            minuteLength: options.minuteLength, burstPerSecond: options.burstPerSecond, origin: now)
-        state = Mutex(FrontState(world: world, limiter: limiter))
+        var limiters: [String: FrontRateLimiter] = [:]
+        for id in options.companyIDs {
+            limiters[id] = FrontRateLimiter(
+                limit: options.rateLimitPerMinute, searchShare: options.searchShare,
+                minuteLength: options.minuteLength, burstPerSecond: options.burstPerSecond, origin: now)
+        }
+        state = Mutex(FrontState(world: world, limiters: limiters))
     }
 
     func setBase(_ base: String) { state.withLock { $0.base = base } }
@@ -171,25 +191,48 @@ final class FrontCore: Sendable {
     }
 
     private func handleAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
-        var response = dispatchAPI(request, state: &state, now: now)
+        var (response, company) = dispatchAPI(request, state: &state, now: now)
         if let i = state.faults.firstIndex(where: { $0.isHeaderOnly && $0.isLive && $0.matches(request.path) }) {
             response.headers.append(contentsOf: state.faults[i].headers ?? [:])
             state.stats["headers injected", default: 0] += 1
             consume(&state.faults, i)
         }
         state.stats[String(response.status), default: 0] += 1
+        if let company {
+            state.stats["\(company) total", default: 0] += 1
+            if response.status == 429 { state.stats["\(company) 429", default: 0] += 1 }
+        }
         return response
     }
 
-    private func dispatchAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> SandboxResponse {
-        let limit = state.limiter.limit
+    /// Runs `body` on the budget of `company` (made on first use, for a company named after start).
+    private func withLimiter<T>(
+        _ company: String, _ state: inout FrontState, now: Double, _ body: (inout FrontRateLimiter) -> T
+    ) -> T {
+        // Taken out and put back, so the one copy is changed in place.
+        var limiter =
+            state.limiters.removeValue(forKey: company)
+            ?? FrontRateLimiter(
+                limit: options.rateLimitPerMinute, searchShare: options.searchShare, minuteLength: options.minuteLength,
+                burstPerSecond: options.burstPerSecond, origin: now)
+        defer { state.limiters[company] = limiter }
+        return body(&limiter)
+    }
+
+    /// The answer, and the company whose token asked (nil before the token is known).
+    private func dispatchAPI(_ request: SandboxRequest, state: inout FrontState, now: Double) -> (SandboxResponse, String?) {
+        let limit = max(1, options.rateLimitPerMinute)
         state.stats["total", default: 0] += 1
         let segments = request.segments
+        // Before the token is known, the headers are the default company's.
+        let peekDefault = { (s: inout FrontState) in
+            self.rateHeaders(self.withLimiter(self.options.defaultCompany, &s, now: now) { $0.peek(now: now) }, limit: limit)
+        }
         guard let route = route(for: segments) else {
             state.stats["unknown", default: 0] += 1
             var r = SandboxResponse.frontNotFound("Unknown route \(request.method) \(request.path)")
-            r.headers.append(contentsOf: rateHeaders(state.limiter.peek(now: now), limit: limit))
-            return r
+            r.headers.append(contentsOf: peekDefault(&state))
+            return (r, nil)
         }
         state.stats[route.name, default: 0] += 1
 
@@ -199,14 +242,27 @@ final class FrontCore: Sendable {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
             return parts[1].trimmingCharacters(in: .whitespaces)
         }
-        let peek = { (s: inout FrontState) in self.rateHeaders(s.limiter.peek(now: now), limit: limit) }
-        guard let token, options.tokens.contains(token) || options.scopedTokens[token] != nil else {
+        guard let token,
+            options.tokens.contains(token) || options.scopedTokens[token] != nil || options.companies[token] != nil
+        else {
             let message = token == nil ? "Missing bearer token in Authorization header" : "JSON Web Token error"
-            return .frontError(401, "Unauthenticated", message, headers: peek(&state))
+            return (.frontError(401, "Unauthenticated", message, headers: peekDefault(&state)), nil)
         }
-        if let scopes = options.scopedTokens[token], !options.tokens.contains(token), let needed = route.scope,
-            !scopes.contains(needed)
-        {
+        let company = options.company(of: token)
+        return (answerAPI(request, route: route, token: token, company: company, state: &state, now: now), company)
+    }
+
+    /// The answer to an authenticated request of `company`.
+    private func answerAPI(
+        _ request: SandboxRequest, route: RouteInfo, token: String, company: String, state: inout FrontState, now: Double
+    ) -> SandboxResponse {
+        let limit = max(1, options.rateLimitPerMinute)
+        let segments = request.segments
+        let peek = { (s: inout FrontState) in
+            self.rateHeaders(self.withLimiter(company, &s, now: now) { $0.peek(now: now) }, limit: limit)
+        }
+        let fullScope = options.tokens.contains(token) || options.companies[token] != nil
+        if let scopes = options.scopedTokens[token], !fullScope, let needed = route.scope, !scopes.contains(needed) {
             return .frontError(403, "Forbidden", "Your API token is missing the required scope \(needed)", headers: peek(&state))
         }
         guard request.method == "GET" else {
@@ -246,7 +302,9 @@ final class FrontCore: Sendable {
         }
 
         // Rate limits
-        let decision = state.limiter.admit(resource: route.resource, isSearch: route.isSearch, now: now)
+        let decision = withLimiter(company, &state, now: now) {
+            $0.admit(resource: route.resource, isSearch: route.isSearch, now: now)
+        }
         let headers = rateHeaders(decision, limit: limit)
         if !decision.allowed {
             state.stats["429 \(decision.kind?.rawValue ?? "company")", default: 0] += 1
@@ -263,7 +321,7 @@ final class FrontCore: Sendable {
             return r
         }
 
-        var r = serve(route: route, segments: segments, request: request, state: &state)
+        var r = serve(route: route, segments: segments, request: request, company: company, state: &state)
         r.headers.append(contentsOf: headers)
         r.delay = delay
         return r
@@ -274,16 +332,17 @@ final class FrontCore: Sendable {
         if left <= 1 { faults.remove(at: i) } else { faults[i].remaining = left - 1 }
     }
 
-    private func serve(route: RouteInfo, segments: [String], request: SandboxRequest, state: inout FrontState) -> SandboxResponse
-    {
+    private func serve(
+        route: RouteInfo, segments: [String], request: SandboxRequest, company: String, state: inout FrontState
+    ) -> SandboxResponse {
         let base = state.base
         let w = state.world
         if segments == ["me"] {
             return .json(
                 200,
                 .object([
-                    ("_links", .object([("self", .string(base + "/me"))])), ("id", .string("cmp_sandbox")),
-                    ("name", .string(w.companyName)),
+                    ("_links", .object([("self", .string(base + "/me"))])), ("id", .string(company)),
+                    ("name", .string(company == options.defaultCompany ? w.companyName : "\(w.companyName) \(company)")),
                 ]))
         }
         if segments.count == 2, route.isSearch == false {

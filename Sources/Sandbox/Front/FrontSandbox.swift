@@ -14,7 +14,13 @@ public final class FrontSandbox: Sendable {
         public var tokens: Set<String> = ["front-sandbox-token"]
         /// Tokens with only these scopes (e.g. `["contacts:read"]`); other routes answer 403.
         public var scopedTokens: [String: Set<String>] = [:]
-        /// Company budget per minute (Front plans: 50, 100, 200).
+        /// Token → the company it belongs to (`cmp_…`), for tokens of companies other than
+        /// `defaultCompany`; a token named here is accepted with every scope, like `tokens`. Each
+        /// company has its own rate budget and `/me` answer, over the same seeded data.
+        public var companies: [String: String] = [:]
+        /// The company of every token `companies` does not name.
+        public var defaultCompany = "cmp_sandbox"
+        /// Company budget per minute, for each company alike (Front plans: 50, 100, 200).
         public var rateLimitPerMinute = 100
         /// Seconds in a rate-limit "minute"; the benchmark shortens it so big captures finish fast.
         /// The burst window (one second) scales with it.
@@ -44,6 +50,12 @@ public final class FrontSandbox: Sendable {
         public var dataSpan: TimeInterval = 30 * 86_400
 
         public init() {}
+
+        /// The company a token belongs to.
+        public func company(of token: String) -> String { companies[token] ?? defaultCompany }
+
+        /// Every company: the default one and those `companies` names, in id order.
+        public var companyIDs: [String] { Set([defaultCompany]).union(companies.values).sorted() }
     }
 
     public let options: Options
@@ -84,10 +96,12 @@ public final class FrontSandbox: Sendable {
 
     /// Requests counted so far, by route class ("GET /events", "GET /conversations/search", …),
     /// by status ("200", "429", …), by 429 cause ("429 company", "429 search", "429 burst",
-    /// "429 injected"), plus "unknown" routes and "total". Same as `GET /_sandbox/stats`.
+    /// "429 injected"), plus "unknown" routes and "total"; and per company, the requests of its
+    /// tokens and the 429s they got ("cmp_sandbox total", "cmp_sandbox 429"). Same as
+    /// `GET /_sandbox/stats`.
     public func stats() -> [String: Int] { core.state.withLock { $0.stats } }
 
-    public func resetStats() { core.state.withLock { $0.stats = ["total": 0, "429": 0] } }
+    public func resetStats() { core.state.withLock { $0.stats = FrontState.emptyStats(options.companyIDs) } }
 
     /// Closes the socket and waits for open connections to finish.
     public func stop() async { await server.stop() }
