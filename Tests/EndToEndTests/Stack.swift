@@ -61,7 +61,24 @@ final class Stack: @unchecked Sendable {
         nginx = try launch(
             "/usr/sbin/nginx", ["-p", nginxFolder, "-c", nginxFolder + "/nginx.conf", "-e", nginxFolder + "/error.log"],
             log: nginxFolder + "/stderr.log")
-        try await waitUntil("nginx answers /healthz on \(port)") { (try? await self.get("/healthz").status) == 200 }
+        do {
+            try await waitUntil("nginx answers /healthz on \(port)", timeout: 60) {
+                (try? await self.get("/healthz").status) == 200 || self.nginx?.isRunning == false
+                    || self.worker?.isRunning == false
+            }
+        } catch {
+            throw StackError("\(error)\n\(startFailure(nginxFolder))")
+        }
+        guard nginx?.isRunning == true, worker?.isRunning == true else {
+            throw StackError("the stack did not start on port \(port):\n\(startFailure(nginxFolder))")
+        }
+    }
+
+    /// What nginx and the worker said, for a start that failed (a port taken meanwhile, say).
+    private func startFailure(_ nginxFolder: String) -> String {
+        let nginxLog = (try? String(contentsOfFile: nginxFolder + "/error.log", encoding: .utf8)) ?? ""
+        return "nginx running: \(nginx?.isRunning ?? false), worker running: \(worker?.isRunning ?? false)\n"
+            + "nginx error.log: \(nginxLog.suffix(1500))\nworker log: \(log().suffix(1500))"
     }
 
     /// `switchboard-sandbox` on free ports; its `--env-file` points the worker at it.
