@@ -3,4 +3,4 @@
 /// take only the protocols they use, so a backend's reach is visible in their signatures:
 /// the capture engine a `DocumentStore`, the job runner a `JobQueue` with the captures it
 /// reads and the documents its engine writes, the app's routes what their pages touch.
-public typealias SwitchboardStore = DocumentStore & JobQueue & CaptureStore & APITokenStore & ConnectorNameStore
+public typealias SwitchboardStore = DocumentStore & JobQueue & CaptureStore & APITokenStore & ConnectorNameStore & AuditStore
