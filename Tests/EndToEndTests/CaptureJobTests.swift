@@ -207,10 +207,14 @@ struct CaptureJobTests {
         }
         let env = try await CaptureEnvironment.start()
         defer { env.stop() }
-        try await env.slowDown(latencyMs: 400)
+        // Slow enough that the job still runs while Chromium starts on a loaded machine: ~6 pages
+        // of events at 2 s each, and the page is read after the first.
+        try await env.slowDown(latencyMs: 2000)
         let jobPath = try await env.createCapture(name: "Screenshot")
         _ = try await env.waitForJob(jobPath, toBe: ["running"]) { job in
-            (job["bindings"] as? [[String: Any]] ?? []).contains { ($0["documents"] as? Int ?? 0) > 0 }
+            let bindings = job["bindings"] as? [[String: Any]] ?? []
+            let events = bindings.first { $0["resource"] as? String == "events" }
+            return bindings.contains { ($0["documents"] as? Int ?? 0) > 0 } && (events?["pages"] as? Int ?? 0) <= 1
         }
         let artifacts = Stack.root.appendingPathComponent("artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
