@@ -35,12 +35,12 @@ public struct Application: Sendable {
                         + "Try again in a few seconds (curl: --retry 20).",
                     headers: ["Retry-After": "2"]))
         ).register(in: &router)
-        APIRoutes(
-            access: access,
-            authentication: BearerAuthentication(tokens: configuration.apiTokens, access: access, failures: FailureThrottle()),
-            metrics: services.metrics, box: services.box
-        ).register(in: &router)
+        let authentication = BearerAuthentication(
+            tokens: configuration.apiTokens, access: access, failures: FailureThrottle())
+        APIRoutes(access: access, authentication: authentication, metrics: services.metrics, box: services.box)
+            .register(in: &router)
         SettingsRoutes(site: site, access: access).register(in: &router)
+        AuditRoutes(site: site, access: access, authentication: authentication).register(in: &router)
         self.metrics = services.metrics
         self.site = site
         self.dispatcher = Dispatcher(

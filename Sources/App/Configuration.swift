@@ -52,6 +52,9 @@ public struct Configuration: Sendable {
     /// How fast one download is written, in bytes a second (`SWITCHBOARD_EXPORT_MBPS`, megabytes a
     /// second, default 8): what keeps downloads from taking the CPU the pages need.
     public var exportBytesPerSecond: Int
+    /// How long audit entries are kept, in days (`SWITCHBOARD_AUDIT_DAYS`, default 365): older
+    /// ones are removed at start-up and then daily, the only deletion of the audit there is.
+    public var auditDays: Int
 
     public static let version = "0.1.0"
 
@@ -89,6 +92,7 @@ public struct Configuration: Sendable {
         self.concurrentExports = reader.bounded("switchboard.exports", 1...64, default: 2)
         self.exportBytesPerSecond = reader.bounded("switchboard.export.mbps", 1...10_000, default: 8) * 1_000_000
         self.workerRestarts = reader.bounded("switchboard.worker.restarts", 0...1_000_000_000, default: 0)
+        self.auditDays = reader.bounded("switchboard.audit.days", 1...36_500, default: 365)
     }
 
     /// The settings of this process: its environment, then (for what the environment does not

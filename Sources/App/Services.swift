@@ -77,7 +77,7 @@ public struct Services: Sendable {
     /// stops (a group shuts its services down last first).
     public func serve(_ server: FastCGIServer.Configuration) async throws {
         let application = try Application(services: self)
-        var services: [any Service] = []
+        var services: [any Service] = [auditRetention]
         if configuration.runJobs { services.append(JobRunnerService(runner: runner)) }
         services.append(FivetranRefresher(directory: directory, logger: logger))
         services.append(
@@ -87,7 +87,12 @@ public struct Services: Sendable {
 
     /// `switchboard jobs`: the job runner alone, until SIGTERM or SIGINT.
     public func runJobs() async throws {
-        try await run([JobRunnerService(runner: runner)])
+        try await run([auditRetention, JobRunnerService(runner: runner)])
+    }
+
+    /// The audit's retention (`SWITCHBOARD_AUDIT_DAYS`), for `serve` and `jobs`.
+    var auditRetention: AuditRetention {
+        AuditRetention(store: store, days: configuration.auditDays, logger: logger)
     }
 
     /// Runs `services` until they end or a stop signal, then shuts them down gracefully.
@@ -112,5 +117,39 @@ struct JobRunnerService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await runner.run() }
+    }
+}
+
+/// The audit's retention: entries older than `days` are removed at start-up and then once a
+/// day; nothing else in the app ever deletes one. Every process that runs it removes the same
+/// rows, so several doing so at once is harmless.
+struct AuditRetention: Service {
+    let store: any AuditStore
+    let days: Int
+    let logger: Logger
+    var interval: Duration = .seconds(86_400)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                prune()
+                do { try await Task.sleep(for: interval) } catch { return }
+            }
+        }
+    }
+
+    /// Removes what is older than `days` before `now`; answers how many went (0 on a failure,
+    /// which is logged: the next day tries again).
+    @discardableResult
+    func prune(now: Date = Date()) -> Int {
+        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
+        do {
+            let removed = try store.removeAudit(olderThan: cutoff)
+            if removed > 0 { logger.info("old audit entries removed", metadata: ["entries": "\(removed)", "days": "\(days)"]) }
+            return removed
+        } catch {
+            logger.warning("cannot remove old audit entries: \(error)")
+            return 0
+        }
     }
 }

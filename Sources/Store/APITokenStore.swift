@@ -3,8 +3,11 @@ import Foundation
 /// Bearer tokens for `/api/`, kept as hashes only: the settings page makes, lists and revokes
 /// them, and every API request checks one.
 public protocol APITokenStore: Sendable {
-    /// Saves a new token's hash; the token itself is never stored.
-    func insertAPIToken(name: String, sha256: String, hint: String, at now: Date) throws(StoreError) -> APITokenRecord
+    /// Saves a new token's hash; the token itself is never stored. The audit's `token.created`
+    /// entry by `actor` (naming the token, never its value) is written in the same transaction.
+    func insertAPIToken(
+        name: String, sha256: String, hint: String, by actor: String?, at now: Date
+    ) throws(StoreError) -> APITokenRecord
 
     /// Every token, newest first, revoked ones included.
     func apiTokens() throws(StoreError) -> [APITokenRecord]
@@ -14,17 +17,25 @@ public protocol APITokenStore: Sendable {
     /// a minute, so checking tokens never queues behind the job runner's writes.
     func useAPIToken(sha256: String, at now: Date) throws(StoreError) -> APITokenRecord?
 
-    /// Revokes a token; false when there is no live token with this id.
+    /// Revokes a token; false when there is no live token with this id (and no entry is
+    /// written). Else its `token.revoked` entry by `actor` is in the same transaction.
     @discardableResult
-    func revokeAPIToken(id: Int64, at now: Date) throws(StoreError) -> Bool
+    func revokeAPIToken(id: Int64, by actor: String?, at now: Date) throws(StoreError) -> Bool
 
     /// How many live tokens there are (`scripts/run` creates one when there are none).
     func liveAPITokenCount() throws(StoreError) -> Int
 }
 
+// Now, unless said otherwise; with no one named the audit says `anonymous`.
 extension APITokenStore {
-    public func insertAPIToken(name: String, sha256: String, hint: String) throws(StoreError) -> APITokenRecord {
-        try insertAPIToken(name: name, sha256: sha256, hint: hint, at: Date())
+    public func insertAPIToken(
+        name: String, sha256: String, hint: String, by actor: String? = nil
+    ) throws(StoreError) -> APITokenRecord {
+        try insertAPIToken(name: name, sha256: sha256, hint: hint, by: actor, at: Date())
+    }
+
+    public func insertAPIToken(name: String, sha256: String, hint: String, at now: Date) throws(StoreError) -> APITokenRecord {
+        try insertAPIToken(name: name, sha256: sha256, hint: hint, by: nil, at: now)
     }
 
     public func useAPIToken(sha256: String) throws(StoreError) -> APITokenRecord? {
@@ -32,8 +43,13 @@ extension APITokenStore {
     }
 
     @discardableResult
-    public func revokeAPIToken(id: Int64) throws(StoreError) -> Bool {
-        try revokeAPIToken(id: id, at: Date())
+    public func revokeAPIToken(id: Int64, by actor: String? = nil) throws(StoreError) -> Bool {
+        try revokeAPIToken(id: id, by: actor, at: Date())
+    }
+
+    @discardableResult
+    public func revokeAPIToken(id: Int64, at now: Date) throws(StoreError) -> Bool {
+        try revokeAPIToken(id: id, by: nil, at: now)
     }
 }
 

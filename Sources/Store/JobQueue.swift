@@ -12,7 +12,8 @@ import Model
 /// contract suite (`Tests/StoreTests/Contract/`) checks every implementation.
 public protocol JobQueue: Sendable {
     /// Queues a job for a capture, unless it already has a queued or running one (answered
-    /// instead). The check and the insert are one transaction.
+    /// instead). The check, the insert and the audit's `job.started` entry (by `requestedBy`)
+    /// are one transaction; a job already active writes no entry.
     func enqueueJob(
         captureID: Int64, requestedBy: String?, bindings: [BindingProgress], at now: Date
     ) throws(StoreError) -> EnqueueResult
@@ -40,7 +41,8 @@ public protocol JobQueue: Sendable {
     /// (`nextRunAt <= now`, or unset with no job of its own) and that has no queued or running
     /// job, queues a job and clears `nextRunAt`, all in one transaction, so any number of
     /// runners (threads, processes, hosts) start each due run exactly once. When a job ends, the
-    /// same transaction sets its capture's next due time (`CaptureSchedule.nextRun`).
+    /// same transaction sets its capture's next due time (`CaptureSchedule.nextRun`). Each run
+    /// queued has its `job.started` entry, by `schedule`, in the same transaction.
     func enqueueDueRuns(at now: Date, limit: Int) throws(StoreError) -> [JobRecord]
 
     /// At start-up: runs due since before `now − grace` (missed while nothing was running)
@@ -71,8 +73,12 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func removeOldJobs(captureID: Int64, keeping: Int) throws(StoreError) -> Int
 
-    /// Asks a job to stop (`JobLife.requestCancel`). nil when there is no such job.
-    func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)?
+    /// Asks a job to stop (`JobLife.requestCancel`). nil when there is no such job. A cancel
+    /// that changed something has its `job.cancelled` entry by `actor` in the same transaction;
+    /// one of a job that had already ended writes none.
+    func requestCancel(
+        jobID: Int64, by actor: String?, at now: Date
+    ) throws(StoreError) -> (JobRecord, JobLife.CancelResult)?
 
     func job(id: Int64) throws(StoreError) -> JobRecord?
 
@@ -121,8 +127,12 @@ extension JobQueue {
         try finishJob(jobID: jobID, token: token, outcome: outcome, bindings: bindings, at: Date())
     }
 
-    public func requestCancel(jobID: Int64) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
-        try requestCancel(jobID: jobID, at: Date())
+    public func requestCancel(jobID: Int64, by actor: String? = nil) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+        try requestCancel(jobID: jobID, by: actor, at: Date())
+    }
+
+    public func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+        try requestCancel(jobID: jobID, by: nil, at: now)
     }
 
     public func jobs() throws(StoreError) -> [JobRecord] {

@@ -48,7 +48,10 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             do {
-                print(try APITokenMaker.create(in: try Services.openStore(App.Configuration(database: db)), name: name))
+                let store = try Services.openStore(App.Configuration(database: db))
+                // The audit names the command line's user as the token's maker.
+                let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(getuid())"
+                print(try APITokenMaker.create(in: store, name: name, by: "cli:\(user)"))
             } catch {
                 FileHandle.standardError.write(Data("switchboard: \(error)\n".utf8))
                 throw ExitCode.failure

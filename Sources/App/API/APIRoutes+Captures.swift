@@ -30,14 +30,14 @@ extension APIRoutes {
     }
 
     func createCapture(_ request: Request) async throws -> Response {
-        let caller = try authentication.caller(request)
+        let actor = try authentication.actor(request)
         let (fields, wrongTypes) = try Self.fields(request, editing: false)
         let (checked, problems) = fields.check(creating: true)
         guard problems.isEmpty, wrongTypes.isEmpty else { return Self.refusal(problems, wrongTypes, request) }
         let capture: CaptureRecord
         do {
-            capture = try access.store.insertCapture(
-                try checked.newCapture(box: box, createdBy: request.remoteUser ?? "api:\(caller)"))
+            // Its maker (`createdBy`) is who the audit names.
+            capture = try access.store.insertCapture(try checked.newCapture(box: box, createdBy: actor))
         } catch let error as StoreError where error.isNameTaken {
             return Self.refusal([.name: CaptureRoutes.nameTaken(checked.name ?? "")], [:], request)
         } catch let error as StoreError {
@@ -49,7 +49,7 @@ extension APIRoutes {
     }
 
     func changeCapture(_ request: Request) async throws -> Response {
-        _ = try authentication.caller(request)
+        let actor = try authentication.actor(request)
         let capture = try access.capture(request)
         let (fields, wrongTypes) = try Self.fields(request, editing: true)
         let (checked, problems) = fields.check(creating: false)
@@ -58,7 +58,7 @@ extension APIRoutes {
         guard !change.isEmpty else { return .json(try json(capture)) }
         let changed: CaptureRecord?
         do {
-            changed = try access.store.updateCapture(id: capture.id, change)
+            changed = try access.store.updateCapture(id: capture.id, change, by: actor)
         } catch {
             if error.isNameTaken { return Self.refusal([.name: CaptureRoutes.nameTaken(checked.name ?? "")], [:], request) }
             guard let job = error.runningJob else { throw access.failure(error) }
@@ -71,14 +71,14 @@ extension APIRoutes {
     }
 
     func deleteCapture(_ request: Request) async throws -> Response {
-        _ = try authentication.caller(request)
+        let actor = try authentication.actor(request)
         guard let choice = request.query["collections"].flatMap(CollectionChoice.init(rawValue:)) else {
             throw HTTPError.badRequest(
                 "Say what becomes of the capture's collections (and checkpoints): ?collections=keep or ?collections=delete.")
         }
         guard let id = request[parameter: "id"].flatMap(Int64.init) else { throw HTTPError.notFound("There is no such capture.") }
         do {
-            guard try access.store.deleteCapture(id: id, collections: choice) else {
+            guard try access.store.deleteCapture(id: id, collections: choice, by: actor) else {
                 throw HTTPError.notFound("There is no capture \(id). It may have been removed.")
             }
         } catch let error as StoreError {

@@ -31,9 +31,9 @@ struct APIRoutes {
     }
 
     func startJob(_ request: Request) async throws -> Response {
-        let caller = try authentication.caller(request)
+        let actor = try authentication.actor(request)
         let capture = try access.capture(request)
-        switch try access.enqueue(capture, requestedBy: request.remoteUser ?? "api:\(caller)") {
+        switch try access.enqueue(capture, requestedBy: actor) {
         case .queued(let job):
             var response = Response.json(JobJSON(job, captureName: capture.name), status: 201)
             response.setHeader("Location", "/api/jobs/\(job.id)")

@@ -38,6 +38,13 @@ struct BearerAuthentication: Sendable {
         return record.name
     }
 
+    /// Who the audit (and a job's "requested by") names for this call: nginx's `REMOTE_USER`
+    /// when nginx authenticated the caller, else `api:<token name>`. Checks the token first.
+    func actor(_ request: Request) throws(HTTPError) -> String {
+        let caller = try caller(request)
+        return request.remoteUser.flatMap { $0.isEmpty ? nil : $0 } ?? "api:\(caller)"
+    }
+
     private static func unauthorized(_ message: String) -> HTTPError {
         HTTPError(
             status: 401, title: "Unauthorized", message: message, headers: ["WWW-Authenticate": "Bearer realm=\"switchboard\""])

@@ -319,9 +319,14 @@ struct CapturePage: Sendable {
     let chart: String
     let jobs: [RecentJob]
     let hasJobs: Bool
+    /// The capture's latest audit entries, with the link to all of them.
+    let audit: AuditExcerpt
 
-    /// `jobs`: newest first, as the store lists them.
-    init(capture: CaptureRecord, jobs: [JobRecord], asOf: [String: Date] = [:], now: Date, notice: CaptureNotice? = nil) {
+    /// `jobs`: newest first, as the store lists them; `audit`: the capture's latest entries.
+    init(
+        capture: CaptureRecord, jobs: [JobRecord], asOf: [String: Date] = [:], now: Date, notice: CaptureNotice? = nil,
+        audit: [AuditEntry] = []
+    ) {
         id = capture.id
         name = capture.name
         tokenHint = capture.tokenHint
@@ -345,5 +350,6 @@ struct CapturePage: Sendable {
                 requestedBy: job.requestedBy ?? "")
         }
         hasJobs = !jobs.isEmpty
+        self.audit = AuditExcerpt(object: NewAuditEntry.object(capture: capture.id), entries: audit, now: now)
     }
 }

@@ -23,7 +23,8 @@ extension CaptureRoutes {
         if problems.isEmpty {
             let change = try checked.change(from: capture, box: box)
             do {
-                let saved = change.isEmpty ? capture : try access.store.updateCapture(id: capture.id, change)
+                let saved =
+                    change.isEmpty ? capture : try access.store.updateCapture(id: capture.id, change, by: request.remoteUser)
                 if saved != nil { return .redirect(to: "/captures/\(capture.id)?notice=\(CaptureNotice.saved.rawValue)") }
                 throw HTTPError.notFound("There is no capture \(capture.id). It may have been removed.")
             } catch let error as StoreError where error.isNameTaken {
@@ -56,7 +57,11 @@ extension CaptureRoutes {
         let capture = try access.capture(request)
         if capture.schedule.paused != paused {
             let schedule = CaptureSchedule(everyMinutes: capture.schedule.everyMinutes, paused: paused)
-            guard try access.read({ try $0.updateCapture(id: capture.id, CaptureChange(schedule: schedule)) }) != nil else {
+            guard
+                try access.read({
+                    try $0.updateCapture(id: capture.id, CaptureChange(schedule: schedule), by: request.remoteUser)
+                }) != nil
+            else {
                 throw HTTPError.notFound("There is no capture \(capture.id). It may have been removed.")
             }
         }
@@ -84,7 +89,7 @@ extension CaptureRoutes {
             choiceError: choice == nil ? "Say whether to keep its collections or delete them." : nil)
         guard let choice, page.confirmError == nil else { return try deletePage(page, request: request, status: 422) }
         do {
-            guard try access.store.deleteCapture(id: capture.id, collections: choice) else {
+            guard try access.store.deleteCapture(id: capture.id, collections: choice, by: request.remoteUser) else {
                 throw HTTPError.notFound("There is no capture \(capture.id). It may have been removed.")
             }
         } catch let error as StoreError {

@@ -37,10 +37,15 @@ struct CaptureRoutes {
 
     func show(_ request: Request) async throws -> Response {
         let capture = try access.capture(request)
-        let (jobs, asOf) = try access.read { store in
-            (try store.jobs(JobFilter(captureID: capture.id, limit: HistoryChart.limit)), try store.collectionsAsOf())
+        let (jobs, asOf, audit) = try access.read { store in
+            (
+                try store.jobs(JobFilter(captureID: capture.id, limit: HistoryChart.limit)), try store.collectionsAsOf(),
+                try store.auditEntries(
+                    AuditFilter(object: NewAuditEntry.object(capture: capture.id), limit: AuditExcerpt.limit))
+            )
         }
-        let page = CapturePage(capture: capture, jobs: jobs, asOf: asOf, now: Date(), notice: CaptureNotice(request))
+        let page = CapturePage(
+            capture: capture, jobs: jobs, asOf: asOf, now: Date(), notice: CaptureNotice(request), audit: audit)
         return try site.page("captures-show", title: capture.name, section: .captures, model: page, request: request)
     }
 

@@ -25,7 +25,7 @@ struct JobRoutes {
 
     func cancel(_ request: Request) async throws -> Response {
         let job = try access.job(request)
-        _ = try access.read { try $0.requestCancel(jobID: job.id) }
+        _ = try access.read { try $0.requestCancel(jobID: job.id, by: request.remoteUser) }
         return .redirect(to: "/jobs/\(job.id)")
     }
 }

@@ -27,7 +27,7 @@ struct SettingsRoutes {
             page.nameError = "Name the token after the script or person using it (up to 100 characters)."
             return try render(page, request: request, status: 422)
         }
-        let secret = try access.read { try APITokenMaker.create(in: $0, name: name) }
+        let secret = try access.read { try APITokenMaker.create(in: $0, name: name, by: request.remoteUser) }
         // Shown this once; only its hash is kept.
         var page = try model()
         page.newToken = SettingsPage.NewToken(name: name, secret: secret)
@@ -39,7 +39,7 @@ struct SettingsRoutes {
 
     func revokeToken(_ request: Request) async throws -> Response {
         guard let id = request[parameter: "id"].flatMap(Int64.init) else { throw HTTPError.notFound() }
-        _ = try access.read { try $0.revokeAPIToken(id: id) }
+        _ = try access.read { try $0.revokeAPIToken(id: id, by: request.remoteUser) }
         return .redirect(to: "/settings")
     }
 
@@ -56,11 +56,12 @@ struct SettingsRoutes {
 
 /// Makes API tokens: `sb_` and 32 random bytes, base64url. Only the SHA-256 is stored.
 public enum APITokenMaker {
-    public static func create(in store: any APITokenStore, name: String) throws(StoreError) -> String {
+    /// `actor`: who the audit names as its maker (the page's visitor, `cli:<user>`).
+    public static func create(in store: any APITokenStore, name: String, by actor: String?) throws(StoreError) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = "sb_" + Base64URL.encode(bytes)
-        _ = try store.insertAPIToken(name: name, sha256: sha256Hex(token), hint: String(token.suffix(4)))
+        _ = try store.insertAPIToken(name: name, sha256: sha256Hex(token), hint: String(token.suffix(4)), by: actor)
         return token
     }
 }

@@ -4,14 +4,14 @@ import Web
 
 /// The sections of the navigation; a page names the one it belongs to.
 enum Section: String, Sendable {
-    case connectors, services, captures, collections, settings, none
+    case connectors, services, captures, collections, audit, settings, none
 }
 
 /// What the layout shows around every page: the title, where the visitor is, who they are.
 /// Built per request; it is the only per-visitor part of a page besides the forms' CSRF token.
 struct LayoutModel: Sendable {
     struct Navigation: Sendable {
-        let connectors, services, captures, collections, settings: Bool
+        let connectors, services, captures, collections, audit, settings: Bool
     }
 
     let title: String
@@ -26,7 +26,7 @@ struct LayoutModel: Sendable {
         self.title = title
         self.nav = Navigation(
             connectors: section == .connectors, services: section == .services, captures: section == .captures,
-            collections: section == .collections, settings: section == .settings)
+            collections: section == .collections, audit: section == .audit, settings: section == .settings)
         self.version = configuration.version
         self.sandbox = configuration.sandbox
         self.remoteUser = request.remoteUser

@@ -8,7 +8,7 @@ import Web
 /// collections, the API and settings each hold one.
 struct StoreAccess: Sendable {
     /// What the routes read and write (today `SQLiteStore`, which is all of these).
-    typealias Routes = CaptureStore & JobQueue & DocumentStore & APITokenStore
+    typealias Routes = CaptureStore & JobQueue & DocumentStore & APITokenStore & AuditStore
 
     let store: any Routes
     let logger: Logger

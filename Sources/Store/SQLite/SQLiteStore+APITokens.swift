@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Model
 
 extension SQLiteStore {
     static func registerAPITokenMigrations(_ migrator: inout DatabaseMigrator) {
@@ -19,10 +20,10 @@ extension SQLiteStore {
         }
     }
 
-    /// Saves a new token's hash; the token itself is never stored.
-    public func insertAPIToken(name: String, sha256: String, hint: String, at now: Date) throws(StoreError)
-        -> APITokenRecord
-    {
+    /// Saves a new token's hash (the token itself is never stored) and its audit entry.
+    public func insertAPIToken(
+        name: String, sha256: String, hint: String, by actor: String?, at now: Date
+    ) throws(StoreError) -> APITokenRecord {
         do {
             return try pool.write { db in
                 try db.execute(
@@ -31,7 +32,9 @@ extension SQLiteStore {
                 guard
                     let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [db.lastInsertedRowID])
                 else { throw RowVanished(table: "api_token") }
-                return APITokenRecord(row: row)
+                let token = APITokenRecord(row: row)
+                try Self.appendAudit(.tokenCreated(id: token.id, name: token.name, by: actor), at: now, db: db)
+                return token
             }
         } catch {
             throw StoreError(path: path, action: "save API token \(name)", underlying: error)
@@ -73,15 +76,19 @@ extension SQLiteStore {
         }
     }
 
-    /// Revokes a token; false when there is no live token with this id.
+    /// Revokes a token, with its audit entry; false when there is no live token with this id
+    /// (nothing changed, so no entry).
     @discardableResult
-    public func revokeAPIToken(id: Int64, at now: Date) throws(StoreError) -> Bool {
+    public func revokeAPIToken(id: Int64, by actor: String?, at now: Date) throws(StoreError) -> Bool {
         do {
             return try pool.write { db in
                 try db.execute(
                     sql: "UPDATE api_token SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
                     arguments: [now.timeIntervalSince1970, id])
-                return db.changesCount == 1
+                guard db.changesCount == 1 else { return false }
+                let name = try String.fetchOne(db, sql: "SELECT name FROM api_token WHERE id = ?", arguments: [id]) ?? ""
+                try Self.appendAudit(.tokenRevoked(id: id, name: name, by: actor), at: now, db: db)
+                return true
             }
         } catch {
             throw StoreError(path: path, action: "revoke API token \(id)", underlying: error)

@@ -22,8 +22,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Saves a capture; a name or collection prefix already taken is `.nameTaken`.
-    public func insertCapture(_ capture: NewCapture, at now: Date) throws(StoreError) -> CaptureRecord {
+    /// Saves a capture, and its audit entry in the same transaction; a name or collection
+    /// prefix already taken is `.nameTaken`, and writes neither.
+    public func insertCapture(_ capture: NewCapture, by actor: String?, at now: Date) throws(StoreError) -> CaptureRecord {
         do {
             return try pool.write { db in
                 if try Bool.fetchOne(
@@ -46,7 +47,9 @@ extension SQLiteStore {
                     ])
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [db.lastInsertedRowID])
                 else { throw RowVanished(table: "capture") }
-                return CaptureRecord(row: row)
+                let saved = CaptureRecord(row: row)
+                try Self.appendAudit(.captureCreated(saved, by: actor), at: now, db: db)
+                return saved
             }
         } catch let conflict as StoreError.Conflict {
             throw StoreError(path: path, action: "save capture \(capture.name)", underlying: conflict)

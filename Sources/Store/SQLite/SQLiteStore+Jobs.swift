@@ -34,7 +34,9 @@ extension SQLiteStore {
     }
 
     /// Queues a job for a capture, unless it already has a queued or running one (answered
-    /// instead). The check and the insert are one transaction, and a unique index backs it.
+    /// instead). The check, the insert and its audit entry (by `requestedBy`) are one
+    /// transaction, and a unique index backs it. A job already active is no change, so it
+    /// writes no entry: the audit lists what happened, and the page said "already running".
     public func enqueueJob(
         captureID: Int64, requestedBy: String?, bindings: [BindingProgress], at now: Date
     ) throws(StoreError) -> EnqueueResult {
@@ -51,7 +53,10 @@ extension SQLiteStore {
                     arguments: [captureID, life.state.rawValue, now.timeIntervalSince1970, requestedBy, try encode(bindings)])
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [db.lastInsertedRowID])
                 else { throw RowVanished(table: "job") }
-                return .queued(try JobRecord(row: row))
+                let job = try JobRecord(row: row)
+                let name = try String.fetchOne(db, sql: "SELECT name FROM capture WHERE id = ?", arguments: [captureID])
+                try Self.appendAudit(.jobStarted(job, captureName: name, by: requestedBy), at: now, db: db)
+                return .queued(job)
             }
         } catch {
             throw StoreError(path: path, action: "queue a job for capture \(captureID)", underlying: error)
@@ -161,8 +166,11 @@ extension SQLiteStore {
         }
     }
 
-    /// Asks a job to stop. nil when there is no such job.
-    public func requestCancel(jobID: Int64, at now: Date) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
+    /// Asks a job to stop, with its audit entry when that changed something. nil when there
+    /// is no such job.
+    public func requestCancel(
+        jobID: Int64, by actor: String?, at now: Date
+    ) throws(StoreError) -> (JobRecord, JobLife.CancelResult)? {
         do {
             return try pool.write { db -> (JobRecord, JobLife.CancelResult)? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [jobID]) else {
@@ -171,7 +179,13 @@ extension SQLiteStore {
                 var job = try JobRecord(row: row)
                 let before = job.life
                 let result = job.life.requestCancel(now: now)
-                if job.life != before { _ = try Self.save(job, replacing: before, db: db) }
+                if job.life != before, try Self.save(job, replacing: before, db: db) {
+                    let name = try String.fetchOne(
+                        db, sql: "SELECT name FROM capture WHERE id = ?", arguments: [job.captureID])
+                    if let entry = NewAuditEntry.jobCancelled(job, captureName: name, result: result, by: actor) {
+                        try Self.appendAudit(entry, at: now, db: db)
+                    }
+                }
                 return (job, result)
             }
         } catch {

@@ -35,13 +35,16 @@ extension SQLiteStore {
 
     // MARK: Edits
 
-    public func updateCapture(id: Int64, _ change: CaptureChange, at now: Date) throws(StoreError) -> CaptureRecord? {
+    public func updateCapture(
+        id: Int64, _ change: CaptureChange, by actor: String?, at now: Date
+    ) throws(StoreError) -> CaptureRecord? {
         do {
             return try pool.write { db -> CaptureRecord? in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]) else {
                     return nil
                 }
-                var capture = CaptureRecord(row: row)
+                let before = CaptureRecord(row: row)
+                var capture = before
                 let active = try Self.activeJob(of: id, db: db)
                 if let name = change.name, name != capture.name {
                     if try Bool.fetchOne(db, sql: "SELECT 1 FROM capture WHERE name = ? AND id != ?", arguments: [name, id])
@@ -81,6 +84,13 @@ extension SQLiteStore {
                         capture.resources.joined(separator: ","), capture.schedule.everyMinutes, capture.schedule.paused,
                         capture.nextRunAt?.timeIntervalSince1970, capture.frontCompany, id,
                     ])
+                // A refused change threw above and wrote nothing, so it has no entry either: the
+                // audit lists what changed, and the person saw the refusal on the page at once.
+                if let entry = NewAuditEntry.captureChanged(
+                    from: before, to: capture, removedCollections: change.removedCollections, by: actor)
+                {
+                    try Self.appendAudit(entry, at: now, db: db)
+                }
                 return capture
             }
         } catch let conflict as StoreError.Conflict {
@@ -91,7 +101,9 @@ extension SQLiteStore {
     }
 
     @discardableResult
-    public func deleteCapture(id: Int64, collections: CollectionChoice) throws(StoreError) -> Bool {
+    public func deleteCapture(
+        id: Int64, collections: CollectionChoice, by actor: String?, at now: Date
+    ) throws(StoreError) -> Bool {
         do {
             return try pool.write { db -> Bool in
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]) else {
@@ -102,6 +114,7 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM job WHERE captureID = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM collection_sync WHERE captureID = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM capture WHERE id = ?", arguments: [id])
+                try Self.appendAudit(.captureDeleted(capture, collections: collections, by: actor), at: now, db: db)
                 return true
             }
         } catch {
@@ -183,7 +196,11 @@ extension SQLiteStore {
                     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [jobID]) else {
                         throw RowVanished(table: "job")
                     }
-                    queued.append(try JobRecord(row: row))
+                    let job = try JobRecord(row: row)
+                    try Self.appendAudit(
+                        .jobStarted(job, captureName: capture.name, scheduled: capture.schedule, by: Self.scheduler), at: now,
+                        db: db)
+                    queued.append(job)
                 }
                 return queued
             }

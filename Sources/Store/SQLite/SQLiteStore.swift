@@ -108,6 +108,7 @@ public final class SQLiteStore: SwitchboardStore {
         registerJobMigrations(&migrator)
         registerAPITokenMigrations(&migrator)
         registerScheduleMigrations(&migrator)
+        registerAuditMigrations(&migrator)
         return migrator
     }
 
