@@ -38,7 +38,7 @@ public struct Application: Sendable {
         APIRoutes(
             access: access,
             authentication: BearerAuthentication(tokens: configuration.apiTokens, access: access, failures: FailureThrottle()),
-            metrics: services.metrics, box: services.box
+            metrics: services.metrics, box: services.box, directory: directory
         ).register(in: &router)
         SettingsRoutes(site: site, access: access).register(in: &router)
         self.metrics = services.metrics
