@@ -142,7 +142,7 @@ struct ConnectorDetailPage: Sendable {
         failed = Moment(connection.failedAt)
         let setupURL = "/connectors/\(percentEncode(connection.id))/setup"
         self.setupURL = setupURL
-        needsSetup = !connection.status.isConnected
+        needsSetup = connection.status.setupState == "incomplete"
         var tasks = connection.status.tasks.map { Self.alert($0, setupURL: setupURL, task: true) }
         if tasks.isEmpty, connection.status.setupState == "broken" {
             tasks.append(
