@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "FastCGI", "Model", "Sandbox", "Store", "SwitchboardTesting", "Web",
+                "App", "FastCGI", "Fivetran", "Model", "Sandbox", "Store", "SwitchboardTesting", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

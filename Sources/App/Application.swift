@@ -37,8 +37,9 @@ public struct Application: Sendable {
         ).register(in: &router)
         let authentication = BearerAuthentication(
             tokens: configuration.apiTokens, access: access, failures: FailureThrottle())
-        APIRoutes(access: access, authentication: authentication, metrics: services.metrics, box: services.box)
-            .register(in: &router)
+        APIRoutes(
+            access: access, authentication: authentication, metrics: services.metrics, box: services.box, directory: directory
+        ).register(in: &router)
         SettingsRoutes(site: site, access: access).register(in: &router)
         AuditRoutes(site: site, access: access, authentication: authentication).register(in: &router)
         self.metrics = services.metrics

@@ -43,7 +43,7 @@ public struct Services: Sendable {
         self.secret = secret
         self.box = SecretBox(secret: secret)
         self.directory = ConnectorDirectory(
-            settings: configuration.fivetran, publicURL: configuration.publicURL, names: store, logger: logger,
+            settings: configuration.fivetran, publicURL: configuration.publicURL, names: store, audit: store, logger: logger,
             liveCallLimit: configuration.fivetranLiveCalls, transport: transport)
         let budgets = FrontBudgets()
         self.frontBudgets = budgets

@@ -123,6 +123,35 @@ public struct FivetranClient: Sendable {
         return uri
     }
 
+    /// Changes a connection's `paused` and/or `sync_frequency` (`PATCH`, only the fields given)
+    /// and returns it as Fivetran now has it. A frequency outside `ConnectionSchedule.frequencies`
+    /// is sent as is: Fivetran's 400 (`.badRequest`) then says what it allows.
+    public func updateConnection(
+        id: String, paused: Bool? = nil, syncFrequency: Int? = nil, deadline: ContinuousClock.Instant? = nil
+    ) async throws(FivetranError) -> Connection {
+        var fields: [String: JSONValue] = [:]
+        if let paused { fields["paused"] = .bool(paused) }
+        if let syncFrequency { fields["sync_frequency"] = .int(syncFrequency) }
+        let route = Route(method: "PATCH", path: "\(collection)/\(segment(id))", body: .object(fields))
+        return try await data(of: route, deadline: deadline, as: Connection.self)
+    }
+
+    /// Asks Fivetran to start a sync now (`POST …/sync`). Answers Fivetran's message. A connection
+    /// whose setup is incomplete is refused with `.conflict` and Fivetran's reason. Asking twice
+    /// starts one sync, so a lost answer is safely asked again.
+    @discardableResult
+    public func syncConnection(id: String, deadline: ContinuousClock.Instant? = nil) async throws(FivetranError) -> String? {
+        let route = Route(method: "POST", path: "\(collection)/\(segment(id))/sync", body: .object([:]))
+        let response = try await send(route, deadline: deadline ?? callBudget.map { now().advanced(by: $0) })
+        return (try? JSONDecoder().decode(ErrorReply.self, from: response.body))?.message
+    }
+
+    /// Removes a connection (`DELETE`). `.notFound` when it is already gone.
+    public func deleteConnection(id: String, deadline: ContinuousClock.Instant? = nil) async throws(FivetranError) {
+        let route = Route(method: "DELETE", path: "\(collection)/\(segment(id))")
+        _ = try await send(route, deadline: deadline ?? callBudget.map { now().advanced(by: $0) })
+    }
+
     // MARK: - Plumbing
 
     private var collection: String { pathStyle == .current ? "/v1/connections" : "/v1/connectors" }

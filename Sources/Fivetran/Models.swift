@@ -54,6 +54,12 @@ public struct Connection: Sendable, Hashable, Identifiable, Codable {
     public var succeededAt: Date?
     public var failedAt: Date?
     public var status: ConnectionStatus
+    /// Minutes between syncs: one of `ConnectionSchedule.frequencies` (nil when Fivetran left it out).
+    public var syncFrequency: Int?
+    /// `auto` or `manual`.
+    public var scheduleType: String?
+    /// `HH:MM` (UTC), the time of day a daily (1440 minutes) sync starts.
+    public var dailySyncTime: String?
     /// Present when the connection was created with `connect_card_config`.
     public var connectCard: ConnectCard?
     public var raw: [String: JSONValue]
@@ -72,6 +78,9 @@ public struct Connection: Sendable, Hashable, Identifiable, Codable {
         self.succeededAt = raw["succeeded_at"]?.stringValue.flatMap(FivetranDate.parse)
         self.failedAt = raw["failed_at"]?.stringValue.flatMap(FivetranDate.parse)
         self.status = ConnectionStatus(raw["status"])
+        if case .int(let minutes)? = raw["sync_frequency"] { self.syncFrequency = minutes } else { self.syncFrequency = nil }
+        self.scheduleType = raw["schedule_type"]?.stringValue
+        self.dailySyncTime = raw["daily_sync_time"]?.stringValue
         self.connectCard = ConnectCard(raw["connect_card"])
         self.raw = raw
     }
@@ -92,12 +101,21 @@ public struct ConnectionStatus: Sendable, Hashable {
     /// `on_schedule` or `delayed`.
     public var updateState: String
     public var isHistoricalSync: Bool
+    /// What someone must do before the connection can sync (e.g. reconnect: the credentials expired).
+    public var tasks: [ConnectionAlert]
+    /// What Fivetran noticed but that does not stop the syncs.
+    public var warnings: [ConnectionAlert]
 
-    public init(setupState: String, syncState: String, updateState: String, isHistoricalSync: Bool) {
+    public init(
+        setupState: String, syncState: String, updateState: String, isHistoricalSync: Bool, tasks: [ConnectionAlert] = [],
+        warnings: [ConnectionAlert] = []
+    ) {
         self.setupState = setupState
         self.syncState = syncState
         self.updateState = updateState
         self.isHistoricalSync = isHistoricalSync
+        self.tasks = tasks
+        self.warnings = warnings
     }
 
     init(_ value: JSONValue?) {
@@ -105,9 +123,50 @@ public struct ConnectionStatus: Sendable, Hashable {
         self.syncState = value?["sync_state"]?.stringValue ?? "unknown"
         self.updateState = value?["update_state"]?.stringValue ?? "unknown"
         self.isHistoricalSync = value?["is_historical_sync"]?.boolValue ?? false
+        self.tasks = ConnectionAlert.list(value?["tasks"])
+        self.warnings = ConnectionAlert.list(value?["warnings"])
     }
 
     public var isConnected: Bool { setupState == "connected" }
+}
+
+/// One of a connection's `tasks` or `warnings`: Fivetran's code (`reconnect`,
+/// `resync_table_warning`, …), its message, and the details when it sent them.
+public struct ConnectionAlert: Sendable, Hashable, Codable {
+    public var code: String
+    public var message: String
+    public var details: String?
+
+    public init(code: String, message: String, details: String? = nil) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    /// The alerts of a `tasks` or `warnings` array; an entry without a code or message is kept
+    /// with what it has, anything that is not an object is skipped (a remote value is data).
+    static func list(_ value: JSONValue?) -> [ConnectionAlert] {
+        guard case .array(let items)? = value else { return [] }
+        return items.compactMap { item in
+            guard case .object = item else { return nil }
+            let code = item["code"]?.stringValue ?? ""
+            let message = item["message"]?.stringValue ?? ""
+            guard !code.isEmpty || !message.isEmpty else { return nil }
+            let details: String? =
+                switch item["details"] {
+                case .string(let text)?: text
+                case nil, .null?: nil
+                case let other?: (try? JSONEncoder().encode(other)).map { String(decoding: $0, as: UTF8.self) }
+                }
+            return ConnectionAlert(code: code, message: message, details: details)
+        }
+    }
+}
+
+/// What `PATCH /v1/connections/{id}` may set: the frequencies `UpdateConnectorRequest` allows.
+public enum ConnectionSchedule {
+    /// Minutes between syncs Fivetran accepts.
+    public static let frequencies = [1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440]
 }
 
 /// A Connect Card link: where to send the browser to finish a connection's setup. Valid one day,

@@ -8,6 +8,10 @@ public protocol ConnectorNameStore: Sendable {
 
     /// Every display name, by connector id.
     func connectorNames() throws(StoreError) -> [String: String]
+
+    /// Forgets a deleted connector's display name; false when it had none.
+    @discardableResult
+    func removeConnectorName(for connectorID: String) throws(StoreError) -> Bool
 }
 
 extension ConnectorNameStore {

@@ -77,7 +77,7 @@ struct ConnectorPageTests {
             #expect(broken.count("<tr>") - 1 == broken.count("badge-bad\">Broken</span>"))
             #expect(!broken.text.contains("badge-ok\">Connected</span>"))
             let sorted = await app.get("/connectors?sort=name&dir=asc")
-            let names = sorted.text.components(separatedBy: "<td><strong>").dropFirst().map {
+            let names = sorted.text.components(separatedBy: "\"><strong>").dropFirst().map {
                 $0.components(separatedBy: "</strong>")[0]
             }
             #expect(names.count == 1200)

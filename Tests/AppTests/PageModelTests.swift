@@ -29,6 +29,7 @@ struct PageModelTests {
         let row = ConnectorListPage.Row(
             name: "Sales", serviceName: "Salesforce", icon: "https://example.com/i.svg", schema: "sales",
             setup: .setup("connected"), sync: .sync("syncing"), paused: false, setupURL: "/connectors/x/setup",
+            detailURL: "/connectors/x",
             created: moment, succeeded: moment, needsSetup: false)
         #expect(unanswered(row) == [])
         #expect(unanswered(Badge.setup("broken")) == [])

@@ -186,3 +186,91 @@ import Transport
         }
     }
 }
+
+@Suite struct SandboxManagementTests {
+    func withSandbox(
+        _ options: FivetranSandbox.Options = .init(), _ body: (FivetranSandbox, FivetranClient) async throws -> Void
+    ) async throws {
+        let sandbox = FivetranSandbox(options: options)
+        let base = try await sandbox.start()
+        let client = FivetranClient(baseURL: base, apiKey: options.apiKey, apiSecret: options.apiSecret, retryPolicy: .none)
+        do {
+            try await body(sandbox, client)
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
+        await sandbox.stop()
+    }
+
+    func first(_ client: FivetranClient, _ sandbox: FivetranSandbox, _ match: (Connection) -> Bool) async throws -> Connection {
+        try #require(try await client.connections(group: sandbox.options.groupID).first(where: match))
+    }
+
+    @Test func brokenSeededConnectionsCarryAReconnectTaskAndSomeHealthyOnesAWarning() async throws {
+        try await withSandbox { sandbox, client in
+            let all = try await client.connections(group: sandbox.options.groupID)
+            let broken = all.filter { $0.status.setupState == "broken" }
+            #expect(!broken.isEmpty)
+            #expect(broken.allSatisfy { $0.status.tasks.first?.code == "reconnect" })
+            #expect(all.contains { !$0.status.warnings.isEmpty })
+            #expect(all.allSatisfy { $0.syncFrequency != nil && $0.dailySyncTime == "03:00" })
+        }
+    }
+
+    @Test func patchChecksSyncFrequencyAndChangesPaused() async throws {
+        try await withSandbox { sandbox, client in
+            let connection = try await first(client, sandbox) { $0.status.setupState == "connected" && !$0.paused }
+            let paused = try await client.updateConnection(id: connection.id, paused: true, syncFrequency: 5)
+            #expect(paused.paused && paused.syncFrequency == 5 && paused.status.syncState == "paused")
+            let resumed = try await client.updateConnection(id: connection.id, paused: false)
+            #expect(!resumed.paused && resumed.status.syncState == "scheduled")
+            for bad in [0, 7, 1441] {
+                await #expect {
+                    _ = try await client.updateConnection(id: connection.id, syncFrequency: bad)
+                } throws: { error in
+                    guard case .badRequest(let message)? = error as? FivetranError else { return false }
+                    return message?.contains("sync_frequency") == true
+                }
+            }
+            await #expect(throws: FivetranError.self) { _ = try await client.updateConnection(id: "nope", paused: true) }
+        }
+    }
+
+    @Test func aSyncOfAnIncompleteConnectionIs409() async throws {
+        try await withSandbox { sandbox, client in
+            let incomplete = try await first(client, sandbox) { $0.status.setupState == "incomplete" }
+            await #expect {
+                try await client.syncConnection(id: incomplete.id)
+            } throws: { error in
+                guard case .conflict(let message)? = error as? FivetranError else { return false }
+                return message?.contains("incomplete") == true
+            }
+        }
+    }
+
+    @Test func aSyncRunsThenEndsWithSucceededAtMovedOn() async throws {
+        try await withSandbox(.init(syncDuration: 3)) { sandbox, client in
+            let connection = try await first(client, sandbox) { $0.status.setupState == "connected" && !$0.paused }
+            try await client.syncConnection(id: connection.id)
+            #expect(try await client.connection(id: connection.id).status.syncState == "syncing")
+            sandbox.advanceClock(by: 4)
+            let after = try await client.connection(id: connection.id)
+            #expect(after.status.syncState == "scheduled")
+            #expect((after.succeededAt ?? .distantPast) > (connection.succeededAt ?? .distantPast))
+            #expect(sandbox.received().map(\.path) == ["/v1/connections/\(connection.id)/sync"])
+        }
+    }
+
+    @Test func deleteRemovesItFromTheGroup() async throws {
+        try await withSandbox { sandbox, client in
+            let connection = try await first(client, sandbox) { _ in true }
+            try await client.deleteConnection(id: connection.id)
+            await #expect(throws: FivetranError.notFound(message: "Connector with id '\(connection.id)' does not exist.")) {
+                _ = try await client.connection(id: connection.id)
+            }
+            #expect(try await client.connections(group: sandbox.options.groupID).count == 39)
+            await #expect(throws: FivetranError.self) { try await client.deleteConnection(id: connection.id) }
+        }
+    }
+}

@@ -304,3 +304,82 @@ import Transport
         }
     }
 }
+
+@Suite struct FivetranConnectionManagementTests {
+    let clock = TestClock()
+
+    func client(_ transport: ScriptedTransport) -> FivetranClient {
+        let clock = self.clock
+        return FivetranClient(
+            baseURL: URL(string: "https://api.example.test")!, apiKey: "key123", apiSecret: "secret", transport: transport,
+            callBudget: .seconds(60), sleep: clock.sleep(for:), now: { clock.instant })
+    }
+
+    static let full = #"""
+        {"code":"Success","data":{"id":"c1","service":"salesforce","schema":"sales","group_id":"g1","paused":true,
+        "created_at":"2024-03-05T10:11:12.123456Z","succeeded_at":"2024-03-06T00:00:00Z","failed_at":null,
+        "sync_frequency":60,"schedule_type":"auto","daily_sync_time":"03:00",
+        "status":{"setup_state":"broken","sync_state":"paused","update_state":"delayed","is_historical_sync":false,
+        "tasks":[{"code":"reconnect","message":"Reconnect","details":"The credentials expired"}, 7],
+        "warnings":[{"code":"resync_table_warning","message":"Resync","details":{"table":"orders"}}]}}}
+        """#
+
+    @Test func readsTheFullStatusScheduleTasksAndWarnings() async throws {
+        let connection = try await client(ScriptedTransport([.json(Self.full)])).connection(id: "c1")
+        #expect(connection.syncFrequency == 60)
+        #expect(connection.scheduleType == "auto")
+        #expect(connection.dailySyncTime == "03:00")
+        #expect(connection.paused)
+        #expect(connection.status.updateState == "delayed")
+        #expect(
+            connection.status.tasks == [
+                ConnectionAlert(code: "reconnect", message: "Reconnect", details: "The credentials expired")
+            ])
+        #expect(connection.status.warnings.first?.details == #"{"table":"orders"}"#)
+        #expect(connection.succeededAt != nil && connection.failedAt == nil)
+    }
+
+    @Test func anUpdateSendsOnlyTheFieldsGiven() async throws {
+        let transport = ScriptedTransport([.json(Self.full), .json(Self.full)])
+        _ = try await client(transport).updateConnection(id: "c 1", paused: true)
+        _ = try await client(transport).updateConnection(id: "c1", syncFrequency: 1440)
+        let requests = transport.requests
+        #expect(requests.map(\.method) == ["PATCH", "PATCH"])
+        #expect(requests[0].url.path == "/v1/connections/c 1")
+        #expect(requests[0].body.map { String(decoding: $0, as: UTF8.self) } == #"{"paused":true}"#)
+        #expect(requests[1].body.map { String(decoding: $0, as: UTF8.self) } == #"{"sync_frequency":1440}"#)
+    }
+
+    @Test func syncPostsAndAnswersFivetransMessage() async throws {
+        let transport = ScriptedTransport([.json(#"{"code":"Success","message":"Sync has been successfully triggered"}"#)])
+        let message = try await client(transport).syncConnection(id: "c1")
+        #expect(message == "Sync has been successfully triggered")
+        #expect(transport.requests.first?.method == "POST")
+        #expect(transport.requests.first?.url.path == "/v1/connections/c1/sync")
+    }
+
+    @Test func deleteSendsDelete() async throws {
+        let transport = ScriptedTransport([.json(#"{"code":"Success","message":"Connection has been deleted"}"#)])
+        try await client(transport).deleteConnection(id: "c1")
+        #expect(transport.requests.first?.method == "DELETE")
+        #expect(transport.requests.first?.url.path == "/v1/connections/c1")
+    }
+
+    @Test func errorsCarryWhatAPersonNeeds() async {
+        let cases: [(ScriptedTransport.Step, FivetranError)] = [
+            (.json(#"{"code":"NotFound_Connector","message":"gone"}"#, status: 404), .notFound(message: "gone")),
+            (.json(#"{"code":"Conflict","message":"setup incomplete"}"#, status: 409), .conflict(message: "setup incomplete")),
+            (
+                .json(#"{"code":"InvalidInput","message":"bad sync_frequency"}"#, status: 400),
+                .badRequest(message: "bad sync_frequency")
+            ),
+            (
+                .json(#"{"code":"TooManyRequests","message":"slow down"}"#, status: 429, headers: ["Retry-After": "120"]),
+                .rateLimited(retryAfter: .seconds(120), message: "slow down")
+            ),
+        ]
+        for (step, expected) in cases {
+            await #expect(throws: expected) { try await client(ScriptedTransport([step])).syncConnection(id: "c1") }
+        }
+    }
+}

@@ -11,6 +11,8 @@ struct APIRoutes {
     let metrics: WorkerMetrics
     /// Seals the Front token of a capture made or changed through the API.
     let box: SecretBox
+    /// The Fivetran group's connectors, for `/api/connectors…`.
+    let directory: ConnectorDirectory
 
     /// Pages past this are refused (400): no job list is that long, and the offset stays small.
     static let lastPage = 1_000_000
@@ -20,6 +22,7 @@ struct APIRoutes {
         router.get("/api/jobs/{id}") { request in try await job(request) }
         router.post("/api/captures/{id}/jobs") { request in try await startJob(request) }
         registerCaptures(in: &router)
+        registerConnectors(in: &router)
         router.get("/metrics") { _ in try await metricsText() }
     }
 

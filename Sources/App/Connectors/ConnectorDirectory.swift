@@ -15,9 +15,13 @@ import Web
 final class ConnectorDirectory: Sendable {
     let settings: FivetranSettings
     let publicURL: String
-    private let client: FivetranClient
-    private let names: any ConnectorNameStore
-    private let logger: Logger
+    let client: FivetranClient
+    let names: any ConnectorNameStore
+    /// Where each change made through Switchboard is recorded, once Fivetran answered it.
+    let audit: any AuditStore
+    let logger: Logger
+    /// Single connections read for a detail page whose list entry is missing or stale, briefly.
+    let details: DetailCache
     let catalog: Refreshed<Catalog>
     let connections: Refreshed<[ConnectorRow]>
 
@@ -25,12 +29,14 @@ final class ConnectorDirectory: Sendable {
     static let pageBudget: Duration = .seconds(15)
     /// Requests that may wait on a live Fivetran call at once; the rest answer 503, so a slow
     /// Fivetran can never hold every accept thread and stop the pages that need no call.
-    private let liveCalls: ThreadBudget
+    let liveCalls: ThreadBudget
 
     init(
-        settings: FivetranSettings, publicURL: String, names: any ConnectorNameStore, logger: Logger,
+        settings: FivetranSettings, publicURL: String, names: any ConnectorNameStore, audit: any AuditStore, logger: Logger,
         liveCallLimit: Int = 4, transport: any HTTPTransport = URLSessionTransport()
     ) {
+        self.audit = audit
+        self.details = DetailCache(ttl: min(settings.connectionsTTL, .seconds(10)))
         self.liveCalls = ThreadBudget(
             limit: liveCallLimit,
             refusal: HTTPError(
@@ -77,9 +83,22 @@ final class ConnectorDirectory: Sendable {
     {
         // The return address names the connection, which has no id until it exists: create it
         // with the list as return address, then ask for a card that comes back to it by id.
-        let created = try await client.createConnection(
-            service: service, group: settings.groupID, schemaName: schema, redirectURI: returnURL(path: "/connectors"))
+        let created: Connection
+        do {
+            created = try await client.createConnection(
+                service: service, group: settings.groupID, schemaName: schema, redirectURI: returnURL(path: "/connectors"))
+        } catch {
+            record(
+                NewAuditEntry(
+                    actor: user, action: .connectorCreated, object: "connector:new",
+                    detail: "service: \(service), schema: \(schema), name: \(displayName)", error: error.description))
+            throw error
+        }
         try names.setConnectorName(displayName, for: created.id, by: user)
+        record(
+            NewAuditEntry(
+                actor: user, action: .connectorCreated, object: "connector:\(created.id)",
+                detail: "service: \(service), schema: \(schema), name: \(displayName)"))
         await refreshConnections()
         let card = try await cardURLNow(for: created.id)
         return (created, card)

@@ -15,6 +15,8 @@ struct ConnectorListQuery: Sendable {
     var state: String
     var text: String
     var setup: String?
+    /// The schema of the connector just deleted (from the delete form's answer).
+    var deleted: String?
 
     init(_ query: Parameters) {
         sort = Column(rawValue: query["sort"] ?? "") ?? .created
@@ -23,13 +25,14 @@ struct ConnectorListQuery: Sendable {
         self.state = ["connected", "incomplete", "broken"].contains(state) ? state : ""
         text = (query["q"] ?? "").trimmingCharacters(in: .whitespaces)
         setup = query["setup"]
+        deleted = query["deleted"].flatMap { $0.isEmpty ? nil : String($0.prefix(300)) }
     }
 
     /// Dates sort newest first unless asked otherwise.
     static func newestFirst(_ column: Column) -> Bool { column == .created || column == .succeeded }
 
     /// Identifies the rendered content: two queries with equal keys render the same bytes.
-    var key: String { "\(sort)|\(descending)|\(state)|\(text)|\(setup ?? "")" }
+    var key: String { "\(sort)|\(descending)|\(state)|\(text)|\(setup ?? "")|\(deleted ?? "")" }
 }
 
 /// Fivetran's states as badges.
@@ -85,6 +88,7 @@ struct ConnectorListPage: Sendable {
         /// Paused, when the sync badge does not already say so.
         let paused: Bool
         let setupURL: String
+        let detailURL: String
         let created: Moment?
         let succeeded: Moment?
         let needsSetup: Bool
@@ -154,6 +158,7 @@ struct ConnectorListPage: Sendable {
                 schema: connection.schema, setup: .setup(connection.status.setupState), sync: .sync(connection.status.syncState),
                 paused: connection.paused && connection.status.syncState != "paused",
                 setupURL: "/connectors/\(percentEncode(connection.id))/setup",
+                detailURL: "/connectors/\(percentEncode(connection.id))",
                 created: Moment(connection.createdAt), succeeded: Moment(connection.succeededAt),
                 needsSetup: !connection.status.isConnected)
         }
@@ -198,6 +203,9 @@ struct ConnectorListPage: Sendable {
             } else {
                 warn = "Fivetran does not list the connector \(id) in this group."
             }
+        }
+        if let schema = query.deleted {
+            ok = "The connector with the schema “\(schema)” was deleted from Fivetran."
         }
         noticeOK = ok
         noticeWarn = warn
@@ -322,6 +330,7 @@ extension ConnectorListPage.Row: MustacheParent {
         case "sync": self.sync
         case "paused": self.paused
         case "setupURL": self.setupURL
+        case "detailURL": self.detailURL
         case "created": self.created
         case "succeeded": self.succeeded
         case "needsSetup": self.needsSetup

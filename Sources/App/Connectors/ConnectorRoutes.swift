@@ -15,6 +15,7 @@ struct ConnectorRoutes {
         router.post("/connectors") { request in try await create(request) }
         router.get("/connectors/{id}/setup") { request in try await setup(request) }
         router.get("/connectors/{id}/return") { request in try await comeBack(request) }
+        registerDetail(in: &router)
     }
 
     // MARK: The list

@@ -82,6 +82,9 @@ final class Refreshed<Value: Sendable>: Sendable {
         }
     }
 
+    /// The value kept now, if any, without fetching.
+    func peek() -> Value? { state.withLock { $0.current?.value } }
+
     /// When the refresher should fetch next.
     var due: ContinuousClock.Instant { state.withLock { $0.due } }
 

@@ -28,12 +28,15 @@ public final class FivetranSandbox: Sendable {
         public var seed: UInt64
         /// 0 picks a free port; `start()` answers which.
         public var port: UInt16
+        /// Seconds a sync asked for with `POST …/sync` stays `syncing` (the sandbox's clock).
+        public var syncDuration: TimeInterval
 
         public init(
             apiKey: String = "sandbox-key", apiSecret: String = "sandbox-secret", groupID: String = "sandbox_group",
             seededConnections: Int = 40, latency: Duration = .zero, hourlyQuota: Int = 20_000,
-            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0
+            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0, syncDuration: TimeInterval = 3
         ) {
+            self.syncDuration = syncDuration
             self.apiKey = apiKey
             self.apiSecret = apiSecret
             self.groupID = groupID
@@ -85,6 +88,12 @@ public final class FivetranSandbox: Sendable {
 
     /// Delay added to every API answer.
     public func setLatency(_ latency: Duration) { core.setLatency(latency) }
+
+    /// The sync frequencies (minutes) `PATCH` accepts, as `UpdateConnectorRequest` lists them.
+    public static let frequencies = [1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440]
+
+    /// The API requests that changed something (PATCH, POST, DELETE), oldest first: what the app sent.
+    public func received() -> [FivetranReceivedRequest] { core.received() }
 
     /// Requests served, by route pattern, e.g. `["GET /v1/groups/{id}/connections": 3]`.
     public func stats() -> [String: Int] { core.stats() }

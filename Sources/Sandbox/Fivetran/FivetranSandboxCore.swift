@@ -56,6 +56,10 @@ final class FivetranSandboxCore: Sendable {
         state.withLock { $0.stats }
     }
 
+    func received() -> [FivetranReceivedRequest] {
+        state.withLock { $0.received }
+    }
+
     func advanceClock(by seconds: TimeInterval) {
         state.withLock { $0.clockOffset += seconds }
     }
@@ -89,6 +93,12 @@ final class FivetranSandboxCore: Sendable {
         Route(method: "POST", pattern: "/v1/connectors", access: .api),
         Route(method: "GET", pattern: "/v1/connections/{id}", access: .api),
         Route(method: "GET", pattern: "/v1/connectors/{id}", access: .api),
+        Route(method: "PATCH", pattern: "/v1/connections/{id}", access: .api),
+        Route(method: "PATCH", pattern: "/v1/connectors/{id}", access: .api),
+        Route(method: "DELETE", pattern: "/v1/connections/{id}", access: .api),
+        Route(method: "DELETE", pattern: "/v1/connectors/{id}", access: .api),
+        Route(method: "POST", pattern: "/v1/connections/{id}/sync", access: .api),
+        Route(method: "POST", pattern: "/v1/connectors/{id}/sync", access: .api),
         Route(method: "POST", pattern: "/v1/connections/{id}/connect-card", access: .api),
         Route(method: "POST", pattern: "/v1/connectors/{id}/connect-card", access: .api),
         Route(method: "POST", pattern: "/v1/connectors/{id}/connect-card-token", access: .api),
@@ -98,6 +108,7 @@ final class FivetranSandboxCore: Sendable {
         Route(method: "POST", pattern: "/_sandbox/faults", access: .admin),
         Route(method: "POST", pattern: "/_sandbox/latency", access: .admin),
         Route(method: "GET", pattern: "/_sandbox/stats", access: .admin),
+        Route(method: "GET", pattern: "/_sandbox/received", access: .admin),
         Route(method: "POST", pattern: "/_sandbox/reset", access: .admin),
         Route(method: "POST", pattern: "/_sandbox/time", access: .admin),
     ]
@@ -176,7 +187,9 @@ final class FivetranSandboxCore: Sendable {
             response = Self.faultResponse(fault)
         } else if !Self.acceptable(request.header("accept")) {
             response = .fivetranError(406, "NotAcceptable", "Accept must allow application/json (optionally ;version=2).")
-        } else if request.method == "POST", !request.body.isEmpty, !Self.isJSON(request.header("content-type")) {
+        } else if request.method == "POST" || request.method == "PATCH", !request.body.isEmpty,
+            !Self.isJSON(request.header("content-type"))
+        {
             response = .fivetranError(415, "UnsupportedMediaType", "Content-Type must be application/json.")
         } else {
             response = dispatch(route, id: id, request, now: now)
@@ -233,7 +246,24 @@ final class FivetranSandboxCore: Sendable {
 
     private func dispatch(_ route: Route, id: String?, _ request: SandboxRequest, now: Date) -> SandboxResponse {
         let legacy = route.pattern.contains("/connectors")
+        state.withLock { state in
+            state.settle(now: now)
+            if route.method != "GET" {
+                state.received.append(
+                    FivetranReceivedRequest(
+                        method: request.method, path: request.path, body: String(decoding: request.body, as: UTF8.self)))
+                if state.received.count > 500 { state.received.removeFirst(100) }
+            }
+        }
         switch (route.method, route.pattern) {
+        case ("PATCH", "/v1/connections/{id}"), ("PATCH", "/v1/connectors/{id}"):
+            return update(request, id: id ?? "", legacy: legacy)
+        case ("DELETE", "/v1/connections/{id}"), ("DELETE", "/v1/connectors/{id}"):
+            guard state.withLock({ $0.remove(id ?? "") }) else { return notFound(id) }
+            let message = legacy ? "Connector has been deleted" : "Connection has been deleted"
+            return .json(200, encoding: ["code": "Success", "message": message])
+        case ("POST", "/v1/connections/{id}/sync"), ("POST", "/v1/connectors/{id}/sync"):
+            return sync(id: id ?? "", now: now)
         case ("GET", "/v1/metadata/connector-types"), ("GET", "/v1/metadata/connectors"):
             return metadataList(request)
         case ("GET", "/v1/metadata/connector-types/{id}"):
@@ -261,6 +291,66 @@ final class FivetranSandboxCore: Sendable {
             return .json(200, encoding: ["token": token])
         default:
             return .fivetranError(404, "NotFound", "No such endpoint: \(request.method) \(request.path)")
+        }
+    }
+
+    /// `PATCH`: `paused`, `sync_frequency` (one of `FivetranSandbox.frequencies`),
+    /// `schedule_type` (`auto`/`manual`) and `daily_sync_time` (`HH:MM`), each checked; the
+    /// first bad one is answered 400 naming it, and nothing changes.
+    private func update(_ request: SandboxRequest, id: String, legacy: Bool) -> SandboxResponse {
+        let patch: ConnectionPatch
+        do {
+            patch = try JSONDecoder().decode(ConnectionPatch.self, from: request.body.isEmpty ? Data("{}".utf8) : request.body)
+        } catch let error as ConnectionPatch.Invalid {
+            return .fivetranError(400, "InvalidInput", error.message)
+        } catch {
+            return .fivetranError(400, "InvalidInput", "The request body must be a JSON object.")
+        }
+        let updated: FivetranConnectionRecord? = state.withLock { state in
+            state.update(id) { record in
+                if let paused = patch.paused {
+                    record.paused = paused
+                    if record.syncUntil == nil { record.syncState = paused ? "paused" : "scheduled" }
+                }
+                if let frequency = patch.syncFrequency { record.syncFrequency = frequency }
+                if let type = patch.scheduleType { record.scheduleType = type }
+                if let time = patch.dailySyncTime { record.dailySyncTime = time }
+            }
+            return state.connection(id)
+        }
+        guard let updated else { return notFound(id) }
+        let message = legacy ? "Connector has been updated" : "Connection has been updated"
+        return .json(200, encoding: Envelope(code: "Success", message: message, data: updated))
+    }
+
+    /// `POST …/sync`: 409 while setup is incomplete; otherwise `sync_state` is `syncing` for
+    /// `syncDuration`, then back to `scheduled` with `succeeded_at` (or `failed_at` for a broken
+    /// connection) at the sync's end.
+    private func sync(id: String, now: Date) -> SandboxResponse {
+        enum Outcome { case missing, incomplete, started }
+        let duration = options.syncDuration
+        let outcome = state.withLock { state -> Outcome in
+            guard let record = state.connection(id) else { return .missing }
+            guard record.setupState != "incomplete" else { return .incomplete }
+            state.update(id) { record in
+                record.syncState = "syncing"
+                record.syncUntil = now.addingTimeInterval(duration)
+            }
+            state.syncing.insert(id)
+            if duration <= 0 { state.settle(now: now) }
+            return .started
+        }
+        switch outcome {
+        case .missing:
+            return notFound(id)
+        case .incomplete:
+            return .fivetranError(
+                409, "NotAllowed_SetupIncomplete",
+                "Connection '\(id)' cannot be synced: its setup is incomplete. Finish the setup (Connect Card) first.")
+        case .started:
+            return .json(
+                200,
+                encoding: ["code": "Success", "message": "Sync has been successfully triggered for connection with id '\(id)'"])
         }
     }
 
@@ -533,6 +623,8 @@ final class FivetranSandboxCore: Sendable {
             return .json(200, encoding: ["ms": ms])
         case "/_sandbox/stats":
             return .json(200, encoding: stats())
+        case "/_sandbox/received":
+            return .json(200, encoding: ["received": received().map { ["method": $0.method, "path": $0.path, "body": $0.body] }])
         case "/_sandbox/time":
             guard let seconds = body["advance_seconds"] as? Double else {
                 return .fivetranError(400, "InvalidInput", #"Send {"advance_seconds":N}."#)
@@ -542,6 +634,43 @@ final class FivetranSandboxCore: Sendable {
         default:
             reset()
             return .json(200, encoding: ["reset": true])
+        }
+    }
+}
+
+/// The body of `PATCH /v1/connections/{id}`, checked field by field as Fivetran does.
+struct ConnectionPatch: Decodable {
+    struct Invalid: Error { let message: String }
+
+    var paused: Bool?
+    var syncFrequency: Int?
+    var scheduleType: String?
+    var dailySyncTime: String?
+
+    private enum Key: String, CodingKey { case paused, sync_frequency, schedule_type, daily_sync_time }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        func field<T: Decodable>(_ key: Key, _ type: T.Type, _ problem: String) throws -> T? {
+            do { return try c.decodeIfPresent(type, forKey: key) } catch { throw Invalid(message: problem) }
+        }
+        paused = try field(.paused, Bool.self, "Invalid value for 'paused': must be true or false.")
+        let allowed = FivetranSandbox.frequencies.map(String.init).joined(separator: ", ")
+        let frequencyProblem = "Invalid value for 'sync_frequency': must be one of \(allowed) (minutes)."
+        syncFrequency = try field(.sync_frequency, Int.self, frequencyProblem)
+        if let minutes = syncFrequency, !FivetranSandbox.frequencies.contains(minutes) {
+            throw Invalid(message: frequencyProblem + " Got \(minutes).")
+        }
+        scheduleType = try field(.schedule_type, String.self, "Invalid value for 'schedule_type': must be auto or manual.")
+        if let type = scheduleType, type != "auto", type != "manual" {
+            throw Invalid(message: "Invalid value for 'schedule_type': must be auto or manual.")
+        }
+        let timeProblem = "Invalid value for 'daily_sync_time': must be HH:MM, such as 03:00."
+        dailySyncTime = try field(.daily_sync_time, String.self, timeProblem)
+        if let time = dailySyncTime {
+            let parts = time.split(separator: ":")
+            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m)
+            else { throw Invalid(message: timeProblem) }
         }
     }
 }

@@ -19,19 +19,25 @@ struct FivetranConnectionRecord: Sendable, Encodable {
     var connectCardConfig: [String: String]?
     /// Only set on the reply that created it or asked for a card.
     var connectCard: (token: String, uri: String)?
+    var tasks: [FivetranAlert] = []
+    var warnings: [FivetranAlert] = []
+    var scheduleType = "auto"
+    var dailySyncTime = "03:00"
+    /// When the sync asked for ends (`sync_state` is `syncing` until then).
+    var syncUntil: Date?
 
     private struct Status: Encodable {
         var setup_state: String
         var sync_state: String
         var update_state: String
         var is_historical_sync: Bool
-        var tasks: [String] = []
-        var warnings: [String] = []
+        var tasks: [FivetranAlert]
+        var warnings: [FivetranAlert]
     }
 
     private enum Key: String, CodingKey {
         case id, group_id, service, service_version, schema, paused, pause_after_trial, connected_by, created_at,
-            succeeded_at, failed_at, sync_frequency, schedule_type, data_delay_sensitivity, status, config,
+            succeeded_at, failed_at, sync_frequency, schedule_type, daily_sync_time, data_delay_sensitivity, status, config,
             connect_card, connect_card_config
     }
 
@@ -49,16 +55,41 @@ struct FivetranConnectionRecord: Sendable, Encodable {
         try c.encode(succeededAt.map(FivetranTime.format), forKey: .succeeded_at)
         try c.encode(failedAt.map(FivetranTime.format), forKey: .failed_at)
         try c.encode(syncFrequency, forKey: .sync_frequency)
-        try c.encode("auto", forKey: .schedule_type)
+        try c.encode(scheduleType, forKey: .schedule_type)
+        try c.encode(dailySyncTime, forKey: .daily_sync_time)
         try c.encode("NORMAL", forKey: .data_delay_sensitivity)
         try c.encode(
             Status(
-                setup_state: setupState, sync_state: syncState, update_state: updateState, is_historical_sync: isHistoricalSync),
+                setup_state: setupState, sync_state: syncState, update_state: updateState, is_historical_sync: isHistoricalSync,
+                tasks: tasks, warnings: warnings),
             forKey: .status)
         try c.encode(config, forKey: .config)
         if let card = connectCard { try c.encode(["token": card.token, "uri": card.uri], forKey: .connect_card) }
         if let connectCardConfig { try c.encode(connectCardConfig, forKey: .connect_card_config) }
     }
+}
+
+/// One of a connection's `tasks` or `warnings`, as Fivetran writes them.
+struct FivetranAlert: Sendable, Encodable, Equatable {
+    var code: String
+    var message: String
+    var details: String?
+
+    /// What a broken seeded connection asks for.
+    static let reconnect = FivetranAlert(
+        code: "reconnect", message: "Reconnect: the credentials expired",
+        details: "The source refused the saved credentials (401). Enter them again to resume syncing.")
+    /// What some healthy seeded connections carry.
+    static let resyncTable = FivetranAlert(
+        code: "resync_table_warning", message: "A table's history is incomplete and should be re-synced",
+        details: "Table 'orders' changed its primary key.")
+}
+
+/// One API request the stand-in received: what tests check was sent.
+public struct FivetranReceivedRequest: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    public var body: String
 }
 
 /// A Connect Card token: which connection it opens and until when.
@@ -88,6 +119,41 @@ struct FivetranSandboxState: Sendable {
     var windowStart = 0
     var clockOffset: TimeInterval = 0
     var counter = 0
+    /// Connections whose requested sync has not ended yet.
+    var syncing: Set<String> = []
+    /// The API requests that change something (PATCH, POST …/sync, DELETE), newest last.
+    var received: [FivetranReceivedRequest] = []
+
+    /// Ends the syncs that are due: `sync_state` back to `scheduled` (or `paused`), and
+    /// `succeeded_at` (or, for a broken connection, `failed_at`) moved to the end of the sync.
+    mutating func settle(now: Date) {
+        guard !syncing.isEmpty else { return }
+        for id in syncing {
+            guard let i = index[id], let until = connections[i].syncUntil else {
+                syncing.remove(id)
+                continue
+            }
+            guard until <= now else { continue }
+            connections[i].syncUntil = nil
+            connections[i].syncState = connections[i].paused ? "paused" : "scheduled"
+            if connections[i].setupState == "broken" {
+                connections[i].failedAt = until
+            } else {
+                connections[i].succeededAt = until
+                connections[i].isHistoricalSync = false
+            }
+            syncing.remove(id)
+        }
+    }
+
+    mutating func remove(_ id: String) -> Bool {
+        guard let i = index[id] else { return false }
+        connections.remove(at: i)
+        index = Dictionary(uniqueKeysWithValues: connections.enumerated().map { ($1.id, $0) })
+        syncing.remove(id)
+        tokens = tokens.filter { $0.value.connectionID != id }
+        return true
+    }
 
     mutating func insert(_ record: FivetranConnectionRecord) {
         index[record.id] = connections.count
@@ -185,7 +251,9 @@ enum FivetranSeed {
                     failedAt: setup == "broken" ? lastSync : nil,
                     setupState: setup, syncState: sync,
                     updateState: random.next(upperBound: UInt64(10)) == 0 ? "delayed" : "on_schedule",
-                    isHistoricalSync: setup != "connected", connectCardConfig: nil, connectCard: nil))
+                    isHistoricalSync: setup != "connected", connectCardConfig: nil, connectCard: nil,
+                    tasks: setup == "broken" ? [.reconnect] : [],
+                    warnings: setup == "connected" && n % 7 == 3 ? [.resyncTable] : []))
         }
         return records
     }

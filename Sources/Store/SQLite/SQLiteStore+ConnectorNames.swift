@@ -48,4 +48,16 @@ extension SQLiteStore {
             throw StoreError(path: path, action: "read connectors' names", underlying: error)
         }
     }
+
+    @discardableResult
+    public func removeConnectorName(for connectorID: String) throws(StoreError) -> Bool {
+        do {
+            return try pool.write { db in
+                try db.execute(sql: "DELETE FROM connector_name WHERE connectorID = ?", arguments: [connectorID])
+                return db.changesCount > 0
+            }
+        } catch {
+            throw StoreError(path: path, action: "forget the name of connector \(connectorID)", underlying: error)
+        }
+    }
 }

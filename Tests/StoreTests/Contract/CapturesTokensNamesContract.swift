@@ -99,6 +99,10 @@ extension StoreContract {
                 try one.setConnectorName("Support", for: "conn_2", by: nil, at: t0)
                 try one.setConnectorName("Sales EU", for: "conn_1", by: "bob", at: t0 + 1)
                 #expect(try two.connectorNames() == ["conn_1": "Sales EU", "conn_2": "Support"])
+                // A deleted connector's name goes; asking again changes nothing.
+                #expect(try two.removeConnectorName(for: "conn_1"))
+                #expect(try one.removeConnectorName(for: "conn_1") == false)
+                #expect(try one.connectorNames() == ["conn_2": "Support"])
             }
         }
     }
