@@ -65,7 +65,7 @@ struct CaptureJobTests {
     func resumeAfterKill() async throws {
         let env = try await CaptureEnvironment.start(extra: ["SWITCHBOARD_JOB_LEASE_SECONDS": "3"])
         defer { env.stop() }
-        try await env.slowDown(latencyMs: 600)
+        try await env.slowDown(latencyMs: 1000)
         let jobPath = try await env.createCapture(name: "Crashy")
         // Killed with most of the event feed (~6 pages) still to read: well after a commit, well
         // before the end, whatever the lag of the saved progress (a heartbeat every 0.5 s).
@@ -74,7 +74,7 @@ struct CaptureJobTests {
             guard let events = bindings.first(where: { $0["resource"] as? String == "events" }) else { return false }
             let pages = events["pages"] as? Int ?? 0
             return bindings.contains { ($0["documents"] as? Int ?? 0) > 0 } && events["done"] as? Bool == false
-                && (1...2).contains(pages)
+                && (1...3).contains(pages)
         }
         let worker = try #require(env.stack.worker)
         kill(worker.processIdentifier, SIGKILL)
