@@ -94,6 +94,21 @@ extension ConnectorTests {
         let gone = try await stack.get("/connectors/\(incomplete)")
         #expect(gone.status == 404)
         #expect(gone.text.contains("This connector is gone"))
+
+        // The audit: each change once Fivetran answered, newest first, with who (no auth_basic
+        // here: anonymous) and the outcome; a refused sync asked nothing, so it is not there.
+        let audit = try await stack.get("/audit?object=connector:\(broken)")
+        #expect(audit.status == 200)
+        // Pause, resume, frequency: three rows (each row titles its action code).
+        #expect(audit.text.components(separatedBy: "title=\"connector.changed\"").count - 1 == 3, "\(audit.text.prefix(3000))")
+        #expect(audit.text.contains("anonymous"))
+        #expect(audit.text.contains("sync_frequency"))
+        let syncs = try await stack.get("/audit?object=connector:\(connected)&action=connector.synced")
+        #expect(syncs.text.contains("connector.synced"))
+        let deletions = try await stack.get("/audit?action=connector.deleted")
+        #expect(deletions.text.contains("connector:\(incomplete)"))
+        let refusedSync = try await stack.get("/audit?object=connector:\(incomplete)&action=connector.synced")
+        #expect(!refusedSync.text.contains("title=\"connector.synced\""))
     }
 
     @Test("the API through nginx: 401 without a token, the list with an ETag and 304, PATCH and its 422")
@@ -115,5 +130,15 @@ extension ConnectorTests {
             "PATCH", "/api/connectors/\(id)", headers: json, body: Data(#"{"sync_frequency":30}"#.utf8))
         #expect(good.status == 200)
         #expect(try await fivetran(stack, id)?["sync_frequency"] as? Int == 30)
+
+        // The script's change is in the audit under its token's name, the refused one not at all.
+        let audit = try await stack.get("/api/audit?object=connector:\(id)", headers: auth)
+        #expect(audit.status == 200)
+        let entries = (try JSONSerialization.jsonObject(with: audit.body) as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+        #expect(entries.count == 1, "\(entries)")
+        #expect(entries.first?["actor"] as? String == "api:env-1")
+        #expect(entries.first?["action"] as? String == "connector.changed")
+        #expect(entries.first?["outcome"] as? String == "done")
+        #expect(try await stack.get("/api/audit").status == 401)
     }
 }
