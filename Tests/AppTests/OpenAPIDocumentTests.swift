@@ -32,6 +32,23 @@ struct OpenAPIDocumentTests {
         }
     }
 
+    @Test("the checker finds a missing key, a wrong type, a value outside its enum and an undescribed field")
+    func checker() async throws {
+        try await withApp(connections: 1) { app in
+            let document = try APIDocument(await app.get("/api/openapi.json").body)
+            let job = JSONValue.object(["id": .string("7"), "state": .string("sleeping")])
+            let problems = document.problems(job, .object(["$ref": .string("#/components/schemas/Job")]), at: "$")
+            #expect(problems.contains("$: no bindings"))
+            #expect(problems.contains { $0.hasPrefix("$.id:") })
+            #expect(problems.contains { $0.hasPrefix("$.state:") })
+            let change = JSONValue.object(["paused": .bool(true), "colour": .string("red")])
+            #expect(
+                document.problems(change, .object(["$ref": .string("#/components/schemas/ConnectorChange")]), at: "$") == [
+                    "$: colour is not described"
+                ])
+        }
+    }
+
     @Test("real answers match their response schemas: captures, jobs, audit, connectors, 304, 401, 404, 409, 422")
     func answers() async throws {
         try await withApp(connections: 5) { app in
