@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
+        // Test only: reads the API's OpenAPI document back and validates it (AppTests).
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit", from: "6.4.0"),
     ],
     targets: [
         // C at the edge: libfcgi's header, seen only by `FastCGI`.
@@ -92,6 +94,7 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "switchboard",
@@ -163,6 +166,7 @@ let package = Package(
                 "App", "FastCGI", "Fivetran", "Model", "Sandbox", "Store", "SwitchboardTesting", "Web",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),

@@ -10,6 +10,9 @@ public struct Application: Sendable {
     public let site: Site
     public let dispatcher: Dispatcher
     let metrics: WorkerMetrics
+    /// Every route the router knows (method and pattern), for the tests that hold the API's
+    /// document to them.
+    let routes: [(method: String, pattern: String)]
 
     public init(services: Services) throws {
         let configuration = services.configuration
@@ -43,6 +46,7 @@ public struct Application: Sendable {
         SettingsRoutes(site: site, access: access).register(in: &router)
         AuditRoutes(site: site, access: access, authentication: authentication).register(in: &router)
         self.metrics = services.metrics
+        self.routes = router.routeList
         self.site = site
         self.dispatcher = Dispatcher(
             router: router,

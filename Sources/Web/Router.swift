@@ -39,6 +39,9 @@ public struct Router: Sendable {
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
 
+    /// Every route as registered, in order: its method and pattern (`GET /jobs/{id}`).
+    public var routeList: [(method: String, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
+
     public func match(method: String, path: String) -> Match {
         let method = method == "HEAD" ? "GET" : method
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)

@@ -18,6 +18,7 @@ struct APIRoutes {
     static let lastPage = 1_000_000
 
     func register(in router: inout Router) {
+        router.get("/api/openapi.json") { request in try await openAPI(request) }
         router.get("/api/jobs") { request in try await list(request) }
         router.get("/api/jobs/{id}") { request in try await job(request) }
         router.post("/api/captures/{id}/jobs") { request in try await startJob(request) }
