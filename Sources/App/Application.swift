@@ -39,7 +39,7 @@ public struct Application: Sendable {
                     headers: ["Retry-After": "2"]))
         ).register(in: &router)
         let authentication = BearerAuthentication(
-            tokens: configuration.apiTokens, access: access, failures: FailureThrottle())
+            tokens: configuration.apiTokens, access: access, failures: FailureThrottle(limit: configuration.apiFailuresPerMinute))
         APIRoutes(
             access: access, authentication: authentication, metrics: services.metrics, box: services.box, directory: directory
         ).register(in: &router)

@@ -55,6 +55,10 @@ public struct Configuration: Sendable {
     /// How long audit entries are kept, in days (`SWITCHBOARD_AUDIT_DAYS`, default 365): older
     /// ones are removed at start-up and then daily, the only deletion of the audit there is.
     public var auditDays: Int
+    /// Unknown bearer tokens one address may send in a minute before it is answered 429
+    /// (`SWITCHBOARD_API_FAILURES_PER_MINUTE`, default 10): slows guessing; `scripts/api-fuzz`
+    /// raises it, because its checks send bad tokens on purpose.
+    public var apiFailuresPerMinute: Int
 
     public static let version = "0.1.0"
 
@@ -93,6 +97,7 @@ public struct Configuration: Sendable {
         self.exportBytesPerSecond = reader.bounded("switchboard.export.mbps", 1...10_000, default: 8) * 1_000_000
         self.workerRestarts = reader.bounded("switchboard.worker.restarts", 0...1_000_000_000, default: 0)
         self.auditDays = reader.bounded("switchboard.audit.days", 1...36_500, default: 365)
+        self.apiFailuresPerMinute = reader.bounded("switchboard.api.failures.per.minute", 1...1_000_000, default: 10)
     }
 
     /// The settings of this process: its environment, then (for what the environment does not
