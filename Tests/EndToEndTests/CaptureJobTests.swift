@@ -314,8 +314,9 @@ final class CaptureEnvironment: @unchecked Sendable {
         return job
     }
 
-    /// Every Front request takes this much longer, so a job is observably running.
-    func slowDown(latencyMs: Int = 300) async throws {
+    /// Every Front request takes this much longer, so a job is observably running: the whole
+    /// job is a handful of pages now (conversations ride on events), so each must take a while.
+    func slowDown(latencyMs: Int = 1500) async throws {
         try await sandbox("POST", "/_sandbox/faults", body: ["latency_ms": latencyMs])
     }
 
