@@ -28,13 +28,14 @@ public final class FivetranSandbox: Sendable {
         public var seed: UInt64
         /// 0 picks a free port; `start()` answers which.
         public var port: UInt16
-        /// Seconds a sync asked for with `POST …/sync` stays `syncing` (the sandbox's clock).
+        /// Seconds a sync asked for with `POST …/sync` stays `syncing` (the sandbox's clock): 20,
+        /// long enough to be seen on a loaded machine, short enough to watch it end in the demo.
         public var syncDuration: TimeInterval
 
         public init(
             apiKey: String = "sandbox-key", apiSecret: String = "sandbox-secret", groupID: String = "sandbox_group",
             seededConnections: Int = 40, latency: Duration = .zero, hourlyQuota: Int = 20_000,
-            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0, syncDuration: TimeInterval = 3
+            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0, syncDuration: TimeInterval = 20
         ) {
             self.syncDuration = syncDuration
             self.apiKey = apiKey
