@@ -71,15 +71,6 @@ struct ConnectorDetailPage: Sendable {
         let selected: Bool
     }
 
-    struct AuditRow: Sendable {
-        let at: String
-        let actor: String
-        let action: String
-        let detail: String?
-        let outcome: String
-        let failed: Bool
-    }
-
     let id: String
     let name: String
     let serviceName: String
@@ -111,15 +102,14 @@ struct ConnectorDetailPage: Sendable {
     let noticeRefused: Bool
     /// Fivetran's refusal of the action just sent, in words.
     let error: String?
-    let audit: [AuditRow]
-    let hasAudit: Bool
-    let auditURL: String
+    /// Its latest audit entries, drawn as the audit page draws them, with the link to all.
+    let audit: AuditExcerpt
     let fetchedAt: String
     let fromList: Bool
 
     init(
         detail: ConnectorDetail, catalog: Catalog?, audit: [AuditEntry], createdBy: String?, notice: ConnectorNotice? = nil,
-        error: String? = nil, chosenFrequency: Int? = nil
+        error: String? = nil, chosenFrequency: Int? = nil, now: Date = Date()
     ) {
         let connection = detail.row.connection
         let type = catalog?.byID[connection.service]
@@ -171,13 +161,7 @@ struct ConnectorDetailPage: Sendable {
         self.notice = notice?.text(frequency: connection.syncFrequency)
         noticeRefused = notice?.refused ?? false
         self.error = error
-        self.audit = audit.map { entry in
-            AuditRow(
-                at: Format.rfc3339(entry.at) ?? "", actor: entry.actor, action: entry.action.rawValue, detail: entry.detail,
-                outcome: entry.error ?? "done", failed: entry.error != nil)
-        }
-        hasAudit = !audit.isEmpty
-        auditURL = "/audit?object=" + percentEncode("connector:\(connection.id)")
+        self.audit = AuditExcerpt(object: "connector:\(connection.id)", entries: audit, now: now)
         fetchedAt = clock(detail.fetchedAt)
         fromList = detail.fromList
     }
