@@ -47,8 +47,13 @@ struct ScheduleTests {
             #expect(all.count <= 3)
             for job in all {
                 let id = job["id"] as? Int ?? -1
-                let claims = logs.components(separatedBy: "\n").filter { $0.contains("job=\(id) ") && $0.contains("job claimed") }
-                #expect(claims.count <= 1, "job \(id) was claimed \(claims.count) times")
+                let mine = logs.components(separatedBy: "\n").filter { $0.contains("job=\(id) ") }
+                // Run once; a claim by the runner that then learns (from /me) that the other holds
+                // the company's lease is handed back before any list is read.
+                #expect(mine.filter { $0.contains("job succeeded") }.count <= 1, "job \(id): \(mine)")
+                let claims = mine.filter { $0.contains("job claimed") }.count
+                let handedBack = mine.filter { $0.contains("job handed back: another runner") }.count
+                #expect(claims <= 1 + handedBack, "job \(id) was claimed \(claims) times, handed back \(handedBack)")
             }
         }
         let one = try await env.apiJSON("/api/captures/\(captures[0])")
