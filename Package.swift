@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // PostgreSQL (SWITCHBOARD_DATABASE_URL): PostgresNIO's connections in PostgresKit's pool.
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -54,7 +57,14 @@ let package = Package(
         // progress): no I/O, so they are tested alone and nothing has to import the store for them.
         .target(name: "Model", swiftSettings: swiftSettings),
         .target(
-            name: "Store", dependencies: ["Model", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+            name: "Store",
+            dependencies: [
+                "Model", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .target(name: "Transport", swiftSettings: swiftSettings),
         .target(
             name: "Fivetran", dependencies: ["Transport", .product(name: "Metrics", package: "swift-metrics")],
@@ -142,7 +152,8 @@ let package = Package(
         .testTarget(name: "FrontSandboxTests", dependencies: ["Sandbox"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "Model", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StoreTests",
+            dependencies: ["Store", "Model", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FrontTests", dependencies: ["Front", "Transport", "SwitchboardTesting"], swiftSettings: swiftSettings),

@@ -10,6 +10,12 @@ import SystemPackage
 public struct Configuration: Sendable {
     public var templatesDirectory: String
     public var databasePath: String
+    /// `SWITCHBOARD_DATABASE_URL` (`postgres://…`): the store in PostgreSQL, shared by every
+    /// host; nil keeps SQLite at `databasePath`. A secret (it holds a password): never shown.
+    public var databaseURL: String?
+    /// Connections one process opens to PostgreSQL at most (`SWITCHBOARD_DATABASE_POOL_SIZE`,
+    /// default 8): the FastCGI threads and the job runner share them.
+    public var databasePoolSize: Int
     public var publicURL: String
     public var secretKeyFile: String
     /// True when the Fivetran and Front APIs are the local stand-ins (`switchboard-sandbox`).
@@ -75,6 +81,8 @@ public struct Configuration: Sendable {
         let port = reader.string(forKey: "port") ?? "8080"
         self.templatesDirectory = templatesDirectory ?? reader.nonEmpty("switchboard.templates") ?? "templates"
         self.databasePath = reader.nonEmpty("switchboard.db") ?? "var/switchboard.sqlite"
+        self.databaseURL = reader.string(forKey: "switchboard.database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        self.databasePoolSize = reader.bounded("switchboard.database.pool.size", 1...100, default: 8)
         self.publicURL = (reader.nonEmpty("switchboard.public.url") ?? "http://127.0.0.1:\(port)")
             .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         self.secretKeyFile = reader.nonEmpty("switchboard.secret.key.file") ?? "var/secret.key"
@@ -130,7 +138,7 @@ public struct Configuration: Sendable {
 
     /// The variables whose values are never printed (swift-configuration redacts them).
     static let secrets: SecretsSpecifier<String, String> = .specific([
-        "FIVETRAN_API_KEY", "FIVETRAN_API_SECRET", "FRONT_API_TOKEN", "SWITCHBOARD_API_TOKENS",
+        "FIVETRAN_API_KEY", "FIVETRAN_API_SECRET", "FRONT_API_TOKEN", "SWITCHBOARD_API_TOKENS", "SWITCHBOARD_DATABASE_URL",
     ])
 
     static let frontDefault = URL(string: "https://api2.frontapp.com") ?? URL(fileURLWithPath: "/")
@@ -173,9 +181,16 @@ extension Configuration {
         return entry.pointee.gr_gid
     }
 
-    /// The store at `databasePath`, its files private (or shared with `SWITCHBOARD_DB_GROUP`).
-    public func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: databasePath, group: try databaseGroupID())
+    /// The store: PostgreSQL at `databaseURL` when one is set, else SQLite at `databasePath`,
+    /// its files private (or shared with `SWITCHBOARD_DB_GROUP`).
+    public func openStore() throws -> any SwitchboardStore {
+        if let databaseURL { return try PostgresStore(url: databaseURL, poolSize: databasePoolSize) }
+        return try SQLiteStore(path: databasePath, group: try databaseGroupID())
+    }
+
+    /// Where the store is, for messages: the file, or the PostgreSQL URL without its password.
+    public var databaseDescription: String {
+        databaseURL.map(PostgresStore.redacted) ?? databasePath
     }
 }
 

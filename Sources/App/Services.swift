@@ -17,7 +17,7 @@ import UnixSignals
 public struct Services: Sendable {
     public let configuration: Configuration
     public let logger: Logger
-    public let store: SQLiteStore
+    public let store: any SwitchboardStore
     /// Signs CSRF tokens and (through `box`) seals stored Front tokens.
     let secret: [UInt8]
     let box: SecretBox
@@ -67,7 +67,7 @@ public struct Services: Sendable {
 
     /// The store alone, for the commands that only read or write it (`export`, `token`): the
     /// same database, opened the same way, without making a secret key as a side effect.
-    public static func openStore(_ configuration: Configuration) throws -> SQLiteStore {
+    public static func openStore(_ configuration: Configuration) throws -> any SwitchboardStore {
         try configuration.openStore()
     }
 

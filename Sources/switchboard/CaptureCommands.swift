@@ -24,7 +24,10 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A capture's configuration file (JSON or YAML); repeat to run several at once.")
     var config: [String]
 
-    @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+    @Option(
+        name: .long,
+        help:
+            "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite; unused when $SWITCHBOARD_DATABASE_URL is set).")
     var db: String?
 
     func validate() throws {
@@ -146,14 +149,20 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The collection, e.g. acme/conversations.")
     var collection: String
 
-    @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+    @Option(
+        name: .long,
+        help:
+            "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite; unused when $SWITCHBOARD_DATABASE_URL is set).")
     var db: String?
 
     func run() throws {
-        let path = App.Configuration(database: db).databasePath
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no database at \(path)") }
+        let configuration = App.Configuration(database: db)
+        let path = configuration.databaseDescription
+        if configuration.databaseURL == nil {
+            guard FileManager.default.fileExists(atPath: path) else { throw fail("no database at \(path)") }
+        }
         do {
-            let store = try Services.openStore(App.Configuration(database: db))
+            let store = try Services.openStore(configuration)
             let known = try store.collections().map(\.name)
             guard known.contains(collection) else {
                 throw fail(

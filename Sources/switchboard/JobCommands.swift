@@ -43,7 +43,11 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "Who or what uses the token, such as a script's name.")
         var name: String
 
-        @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+        @Option(
+            name: .long,
+            help:
+                "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite; unused when $SWITCHBOARD_DATABASE_URL is set)."
+        )
         var db: String?
 
         func run() throws {
@@ -62,7 +66,11 @@ struct TokenCommand: ParsableCommand {
     struct Count: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print how many live API tokens there are.")
 
-        @Option(name: .long, help: "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite).")
+        @Option(
+            name: .long,
+            help:
+                "SQLite database (default: $SWITCHBOARD_DB or var/switchboard.sqlite; unused when $SWITCHBOARD_DATABASE_URL is set)."
+        )
         var db: String?
 
         func run() throws {

@@ -11,7 +11,10 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "A self-hosted console for Fivetran connectors and Front captures.",
         version: App.Configuration.version,
-        subcommands: [Serve.self, Supervise.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self])
+        subcommands: [
+            Serve.self, Supervise.self, CaptureCommand.self, ExportCommand.self, JobsCommand.self, TokenCommand.self,
+            MigrateCommand.self,
+        ])
 }
 
 struct Serve: AsyncParsableCommand {

@@ -38,7 +38,7 @@ extension AppHarness {
 @Suite("The audit: /audit, GET /api/audit, and the entries the pages and the API leave, in process")
 struct AuditTests {
     /// A few entries of every kind of object, oldest first.
-    static func seed(_ store: SQLiteStore, now: Date = Date()) throws {
+    static func seed(_ store: any SwitchboardStore, now: Date = Date()) throws {
         let entries: [NewAuditEntry] = [
             NewAuditEntry(actor: "ann", action: .captureCreated, object: "capture:3", detail: "Acme (tags; manual)"),
             NewAuditEntry(actor: "bob", action: .jobStarted, object: "job:9", detail: "capture 3 (Acme)"),

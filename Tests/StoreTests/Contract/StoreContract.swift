@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import Store
+import SwitchboardTesting
 import Testing
 
 /// What every store backend promises, written against the protocols only (`SwitchboardStore`),
@@ -13,7 +14,7 @@ struct Backend: Sendable, CustomTestStringConvertible {
     let testDescription: String
     let fresh: @Sendable () throws -> FreshDatabase
 
-    static let all: [Backend] = [.sqlite]
+    static let all: [Backend] = [.sqlite, .postgres]
 
     static let sqlite = Backend(testDescription: "SQLite") {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-contract-\(UUID().uuidString)")
@@ -21,6 +22,13 @@ struct Backend: Sendable, CustomTestStringConvertible {
         return FreshDatabase(
             open: { try SQLiteStore(path: path) },
             remove: { try? FileManager.default.removeItem(at: folder) })
+    }
+
+    /// A database of its own on this test process's throw-away cluster (`PostgresServer`), on
+    /// the caller's clock so the tests can move time; dropped afterwards.
+    static let postgres = Backend(testDescription: "PostgreSQL") {
+        let (url, drop) = try PostgresServer.shared().freshDatabase()
+        return FreshDatabase(open: { try PostgresStore(url: url, poolSize: 4, clock: .caller) }, remove: drop)
     }
 
     /// A store on a fresh database, removed afterwards.
@@ -41,6 +49,15 @@ struct Backend: Sendable, CustomTestStringConvertible {
 struct FreshDatabase: Sendable {
     let open: @Sendable () throws -> any SwitchboardStore
     let remove: @Sendable () -> Void
+}
+
+/// The same JSON value: a backend may keep documents as values (PostgreSQL's `jsonb`), so key
+/// order and spacing are not part of the contract; the values are.
+func sameJSON(_ stored: Data?, _ expected: String) -> Bool {
+    guard let stored, let left = try? JSONSerialization.jsonObject(with: stored) as? NSDictionary,
+        let right = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
+    else { return false }
+    return left == right
 }
 
 /// Fixed instants: a backend may keep times with less precision than `Date`, but whole seconds
