@@ -14,7 +14,7 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         commandName: "switchboard-sandbox",
         abstract: "Run local stand-ins of the Fivetran and Front APIs (seeded, rate-limited, scriptable).",
         discussion: """
-            Both listen on 127.0.0.1 (--only fivetran or --only front starts one of them). With --env-file, \
+            Both listen on 127.0.0.1, or --host (--only fivetran or --only front starts one of them). With --env-file, \
             writes the variables that point the app at what it started once it answers: FIVETRAN_BASE_URL, \
             FIVETRAN_API_KEY, FIVETRAN_API_SECRET, FIVETRAN_GROUP_ID, FIVETRAN_CARD_HOST for Fivetran; \
             FRONT_BASE_URL and FRONT_API_TOKEN (the default company's) for Front; SWITCHBOARD_SANDBOX=1 last. \
@@ -33,6 +33,11 @@ struct SwitchboardSandbox: AsyncParsableCommand {
     var fivetranPort: UInt16 = 0
     @Option(help: "Port of the Front stand-in (0: any free port).")
     var frontPort: UInt16 = 0
+    @Option(
+        help: ArgumentHelp(
+            "IPv4 address both stand-ins listen on (and put in their URLs).",
+            discussion: "127.0.0.1 unless workers in other network namespaces must reach them (scripts/cluster)."))
+    var host = "127.0.0.1"
     @Option(help: "Write the app's environment for these stand-ins to this file (mode 0600).")
     var envFile: String?
 
@@ -67,11 +72,12 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         let fivetran = FivetranSandbox(
             options: .init(
                 seededConnections: connections, latency: .milliseconds(latencyMs), hourlyQuota: hourlyQuota,
-                port: fivetranPort))
+                port: fivetranPort, host: host))
         var frontOptions = FrontSandbox.Options()
         frontOptions.conversations = conversations
         frontOptions.eventsPerConversation = eventsPerConversation
         frontOptions.contacts = contacts
+        frontOptions.host = host
         frontOptions.rateLimitPerMinute = rateLimit
         frontOptions.minuteLength = minuteSeconds
         if noBurst { frontOptions.burstPerSecond = nil }
@@ -100,7 +106,7 @@ struct SwitchboardSandbox: AsyncParsableCommand {
         }
         if runsFront {
             let bound = try await front.start(port: frontPort)
-            let frontURL = "http://127.0.0.1:\(bound)"
+            let frontURL = "http://\(host):\(bound)"
             lines += ["FRONT_BASE_URL=\(frontURL)", "FRONT_API_TOKEN=\(frontOptions.tokens.sorted().first ?? "")"]
             started.append("Front at \(frontURL)")
         }

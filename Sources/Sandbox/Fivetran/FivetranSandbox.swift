@@ -28,6 +28,9 @@ public final class FivetranSandbox: Sendable {
         public var seed: UInt64
         /// 0 picks a free port; `start()` answers which.
         public var port: UInt16
+        /// The IPv4 address to listen on: loopback, unless hosts in other network namespaces
+        /// must reach it (scripts/cluster).
+        public var host: String
         /// Seconds a sync asked for with `POST …/sync` stays `syncing` (the sandbox's clock): 20,
         /// long enough to be seen on a loaded machine, short enough to watch it end in the demo.
         public var syncDuration: TimeInterval
@@ -35,8 +38,10 @@ public final class FivetranSandbox: Sendable {
         public init(
             apiKey: String = "sandbox-key", apiSecret: String = "sandbox-secret", groupID: String = "sandbox_group",
             seededConnections: Int = 40, latency: Duration = .zero, hourlyQuota: Int = 20_000,
-            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0, syncDuration: TimeInterval = 20
+            cardBaseURL: URL? = nil, seed: UInt64 = 1, port: UInt16 = 0, syncDuration: TimeInterval = 20,
+            host: String = "127.0.0.1"
         ) {
+            self.host = host
             self.syncDuration = syncDuration
             self.apiKey = apiKey
             self.apiSecret = apiSecret
@@ -58,21 +63,21 @@ public final class FivetranSandbox: Sendable {
         self.options = options
         let core = FivetranSandboxCore(options: options)
         self.core = core
-        self.server = SandboxServer(api: "Fivetran", handlerTimeout: 30, logger: logger) { core.handle($0) }
+        self.server = SandboxServer(api: "Fivetran", host: options.host, handlerTimeout: 30, logger: logger) { core.handle($0) }
     }
 
-    /// The base URL (`http://127.0.0.1:<port>`) once started.
-    public var baseURL: URL? { port.flatMap { URL(string: "http://127.0.0.1:\($0)") } }
+    /// The base URL (`http://127.0.0.1:<port>`, or the host given) once started.
+    public var baseURL: URL? { port.flatMap { URL(string: "http://\(options.host):\($0)") } }
 
     /// The port it listens on once started.
     public var port: UInt16? { server.port }
 
-    /// Binds 127.0.0.1 on `options.port` (0: a free one) and serves until `stop()`. Answers the
+    /// Binds `options.host` (127.0.0.1) on `options.port` (0: a free one) and serves until `stop()`. Answers the
     /// base URL to give the client (`FIVETRAN_BASE_URL`).
     @discardableResult
     public func start() async throws -> URL {
         let port = try await server.start(port: options.port)
-        let url = URL(string: "http://127.0.0.1:\(port)")!
+        let url = URL(string: "http://\(options.host):\(port)")!
         core.baseURL = url.absoluteString
         return url
     }

@@ -31,6 +31,9 @@ public final class FrontSandbox: Sendable {
         public var searchShare = 0.4
         /// When on, every other page holds half `limit` items while `next` is still set.
         public var shortPages = false
+        /// The IPv4 address to listen on (and to write into `next` links): loopback, unless hosts
+        /// in other network namespaces must reach it (scripts/cluster).
+        public var host = "127.0.0.1"
 
         public var conversations = 200
         /// Average events per conversation (at least one each).
@@ -66,20 +69,20 @@ public final class FrontSandbox: Sendable {
         self.options = options
         let core = FrontCore(options: options)
         self.core = core
-        self.server = SandboxServer(api: "Front", handlerTimeout: 60, logger: logger) { core.handle($0) }
+        self.server = SandboxServer(api: "Front", host: options.host, handlerTimeout: 60, logger: logger) { core.handle($0) }
     }
 
     /// The bound port once started.
     public var port: UInt16? { server.port }
 
-    /// `http://127.0.0.1:<port>`: give it to the Front client as its base URL.
-    public var baseURL: URL? { port.flatMap { URL(string: "http://127.0.0.1:\($0)") } }
+    /// `http://127.0.0.1:<port>` (or the host given): give it to the Front client as its base URL.
+    public var baseURL: URL? { port.flatMap { URL(string: "http://\(options.host):\($0)") } }
 
-    /// Binds 127.0.0.1:`port` (0 picks a free port) and serves until `stop()`; returns the bound port.
+    /// Binds `options.host` (127.0.0.1):`port` (0 picks a free port) and serves until `stop()`; returns the bound port.
     @discardableResult
     public func start(port: UInt16 = 0) async throws -> UInt16 {
         let bound = try await server.start(port: port)
-        core.setBase("http://127.0.0.1:\(bound)")
+        core.setBase("http://\(options.host):\(bound)")
         return bound
     }
 

@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The one place the stand-ins meet FlyingFox: binds 127.0.0.1, turns each request into a
+/// The one place the stand-ins meet FlyingFox: binds 127.0.0.1 (or the IPv4 address it is
+/// given, for hosts in other network namespaces), turns each request into a
 /// `SandboxRequest`, asks the core, sleeps off the answer's delay outside the core's lock, and
 /// writes the `SandboxResponse` back. Everything a core decides is testable without it.
 final class SandboxServer: Sendable {
@@ -12,6 +13,8 @@ final class SandboxServer: Sendable {
 
     /// Which API this stands in for ("Fivetran", "Front"), for messages.
     let api: String
+    /// The IPv4 address it binds: 127.0.0.1 unless told otherwise.
+    let host: String
     private let handlerTimeout: TimeInterval
     private let logger: Logger
     private let handler: Handler
@@ -19,8 +22,9 @@ final class SandboxServer: Sendable {
 
     /// `handlerTimeout`: the longest one answer may take, injected delay included, before FlyingFox
     /// gives up on it with a 500; it bounds the latency a test can inject.
-    init(api: String, handlerTimeout: TimeInterval, logger: Logger, handler: @escaping Handler) {
+    init(api: String, host: String = "127.0.0.1", handlerTimeout: TimeInterval, logger: Logger, handler: @escaping Handler) {
         self.api = api
+        self.host = host
         self.handlerTimeout = handlerTimeout
         self.logger = logger
         self.handler = handler
@@ -29,18 +33,18 @@ final class SandboxServer: Sendable {
     /// The bound port once started.
     var port: UInt16? { running.withLock { $0?.port } }
 
-    /// Binds 127.0.0.1:`port` (0: a free one) and serves until `stop()`; answers the bound port.
+    /// Binds `host`:`port` (0: a free one) and serves until `stop()`; answers the bound port.
     /// A port that cannot be bound fails at once, not after a timeout.
     @discardableResult
     func start(port: UInt16) async throws -> UInt16 {
         if let existing = self.port { return existing }
         let server: HTTPServer
         do {
-            let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
+            let address = try sockaddr_in.inet(ip4: host, port: port)
             let edge = FlyingFoxEdge(handler: handler, logger: logger)
             server = HTTPServer(config: .init(address: address, timeout: handlerTimeout, logger: .disabled), handler: edge)
         } catch {
-            throw SandboxServerError.cannotListen(api: api, port: port, reason: String(describing: error))
+            throw SandboxServerError.cannotListen(api: api, host: host, port: port, reason: String(describing: error))
         }
         let failure = Mutex<(any Error)?>(nil)
         let task = Task {
@@ -54,22 +58,22 @@ final class SandboxServer: Sendable {
         var waited = 0
         while await !server.isListening {
             if let error = failure.withLock({ $0 }) {
-                throw SandboxServerError.cannotListen(api: api, port: port, reason: String(describing: error))
+                throw SandboxServerError.cannotListen(api: api, host: host, port: port, reason: String(describing: error))
             }
             waited += 1
             guard waited < 1000 else {
                 task.cancel()
-                throw SandboxServerError.cannotListen(api: api, port: port, reason: "not listening after 10 s")
+                throw SandboxServerError.cannotListen(api: api, host: host, port: port, reason: "not listening after 10 s")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         guard case .ip4(_, let bound)? = await server.listeningAddress else {
             await server.stop()
             task.cancel()
-            throw SandboxServerError.cannotListen(api: api, port: port, reason: "no listening address")
+            throw SandboxServerError.cannotListen(api: api, host: host, port: port, reason: "no listening address")
         }
         running.withLock { $0 = (server, task, bound) }
-        logger.info("\(api) sandbox listening on http://127.0.0.1:\(bound)")
+        logger.info("\(api) sandbox listening on http://\(host):\(bound)")
         return bound
     }
 
@@ -94,12 +98,12 @@ final class SandboxServer: Sendable {
 
 /// Why a stand-in could not start.
 public enum SandboxServerError: Error, CustomStringConvertible {
-    case cannotListen(api: String, port: UInt16, reason: String)
+    case cannotListen(api: String, host: String, port: UInt16, reason: String)
 
     public var description: String {
         switch self {
-        case .cannotListen(let api, let port, let reason):
-            "The \(api) sandbox cannot listen on 127.0.0.1:\(port) (\(reason)); pick another port or 0 for a free one."
+        case .cannotListen(let api, let host, let port, let reason):
+            "The \(api) sandbox cannot listen on \(host):\(port) (\(reason)); pick another port or 0 for a free one."
         }
     }
 }
