@@ -121,3 +121,42 @@ public struct CaptureChange: Sendable, Equatable {
 public enum CollectionChoice: String, Sendable, Equatable, CaseIterable {
     case keep, delete
 }
+
+/// What a `CaptureChange` does to a capture, decided on the values alone, so that every store
+/// backend applies one rule; the backend then does what needs its data: refuse a name taken,
+/// refuse deleting collections a running job writes, delete them, and set the next due time.
+public struct CaptureEdit: Sendable, Equatable {
+    /// The capture as it becomes (its next due time still the old one).
+    public var capture: CaptureRecord
+    /// The new name, when it is a new one (the backend checks no other capture has it).
+    public var newName: String?
+    /// Collections of removed resources to delete with their checkpoints (`.delete` chosen).
+    public var deletedCollections: [String]
+    /// The schedule changed, so the next due time must be worked out again.
+    public var scheduleChanged: Bool
+
+    public init(_ change: CaptureChange, of before: CaptureRecord) {
+        var capture = before
+        newName = change.name.flatMap { $0 == before.name ? nil : $0 }
+        if let newName { capture.name = newName }
+        if let sealed = change.sealedToken {
+            capture.sealedToken = sealed.token
+            capture.tokenHint = sealed.hint
+            // Another token may belong to another company: ask `/me` again.
+            capture.frontCompany = nil
+        }
+        if let startDate = change.startDate { capture.startDate = startDate }
+        deletedCollections = []
+        if let resources = change.resources {
+            let removed = Set(before.resources).subtracting(resources)
+            if change.removedCollections == .delete { deletedCollections = removed.sorted().map(before.collection(for:)) }
+            capture.resources = Array(Set(resources)).sorted()
+        }
+        scheduleChanged = false
+        if let schedule = change.schedule, schedule != before.schedule {
+            capture.schedule = schedule
+            scheduleChanged = true
+        }
+        self.capture = capture
+    }
+}

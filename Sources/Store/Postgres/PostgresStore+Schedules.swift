@@ -17,31 +17,19 @@ extension PostgresStore {
                 let now = try self.now(now, session)
                 guard let row = try session.one("SELECT * FROM capture WHERE id = \(id) FOR UPDATE") else { return nil }
                 let before = try CaptureRecord(row: row)
-                var capture = before
+                let edit = CaptureEdit(change, of: before)
+                var capture = edit.capture
+                if let name = edit.newName,
+                    try session.one("SELECT 1 AS taken FROM capture WHERE name = \(name) AND id != \(id)") != nil
+                {
+                    throw StoreError.Conflict.nameTaken
+                }
                 let active = try Self.activeJob(of: id, session: session)
-                if let name = change.name, name != capture.name {
-                    if try session.one("SELECT 1 AS taken FROM capture WHERE name = \(name) AND id != \(id)") != nil {
-                        throw StoreError.Conflict.nameTaken
-                    }
-                    capture.name = name
+                if !edit.deletedCollections.isEmpty {
+                    if let active, active.life.state == .running { throw StoreError.Conflict.jobRunning(active.id) }
+                    try Self.deleteCollections(edit.deletedCollections, session: session)
                 }
-                if let sealed = change.sealedToken {
-                    capture.sealedToken = sealed.token
-                    capture.tokenHint = sealed.hint
-                    // Another token may belong to another company: ask `/me` again.
-                    capture.frontCompany = nil
-                }
-                if let startDate = change.startDate { capture.startDate = startDate }
-                if let resources = change.resources {
-                    let removed = Set(capture.resources).subtracting(resources)
-                    if !removed.isEmpty && change.removedCollections == .delete {
-                        if let active, active.life.state == .running { throw StoreError.Conflict.jobRunning(active.id) }
-                        try Self.deleteCollections(removed.map(capture.collection(for:)), session: session)
-                    }
-                    capture.resources = Array(Set(resources)).sorted()
-                }
-                if let schedule = change.schedule, schedule != capture.schedule {
-                    capture.schedule = schedule
+                if edit.scheduleChanged {
                     capture.nextRunAt = try Self.nextRun(of: capture, activeJob: active != nil, now: now, session: session)
                 }
                 try session.execute(

@@ -44,33 +44,19 @@ extension SQLiteStore {
                     return nil
                 }
                 let before = CaptureRecord(row: row)
-                var capture = before
+                let edit = CaptureEdit(change, of: before)
+                var capture = edit.capture
+                if let name = edit.newName,
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM capture WHERE name = ? AND id != ?", arguments: [name, id]) == true
+                {
+                    throw StoreError.Conflict.nameTaken
+                }
                 let active = try Self.activeJob(of: id, db: db)
-                if let name = change.name, name != capture.name {
-                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM capture WHERE name = ? AND id != ?", arguments: [name, id])
-                        == true
-                    {
-                        throw StoreError.Conflict.nameTaken
-                    }
-                    capture.name = name
+                if !edit.deletedCollections.isEmpty {
+                    if let active, active.life.state == .running { throw StoreError.Conflict.jobRunning(active.id) }
+                    try Self.deleteCollections(edit.deletedCollections, db: db)
                 }
-                if let sealed = change.sealedToken {
-                    capture.sealedToken = sealed.token
-                    capture.tokenHint = sealed.hint
-                    // Another token may belong to another company: ask `/me` again.
-                    capture.frontCompany = nil
-                }
-                if let startDate = change.startDate { capture.startDate = startDate }
-                if let resources = change.resources {
-                    let removed = Set(capture.resources).subtracting(resources)
-                    if !removed.isEmpty && change.removedCollections == .delete {
-                        if let active, active.life.state == .running { throw StoreError.Conflict.jobRunning(active.id) }
-                        try Self.deleteCollections(removed.map(capture.collection(for:)), db: db)
-                    }
-                    capture.resources = Array(Set(resources)).sorted()
-                }
-                if let schedule = change.schedule, schedule != capture.schedule {
-                    capture.schedule = schedule
+                if edit.scheduleChanged {
                     capture.nextRunAt = try Self.nextRun(of: capture, activeJob: active != nil, now: now, db: db)
                 }
                 try db.execute(
