@@ -141,6 +141,16 @@ extension JobQueue {
 }
 
 /// What `enqueueJob` did.
+/// Who a job the scheduler queued says started it (its `requestedBy`), whichever backend queued it.
+public let scheduledJobRequester = "schedule"
+
+extension Duration {
+    /// The duration in seconds, for times kept as epoch seconds.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
 public enum EnqueueResult: Sendable, Equatable {
     case queued(JobRecord)
     /// The capture already has a queued or running job; no duplicate was made.

@@ -66,6 +66,13 @@ struct SwitchboardSandbox: AsyncParsableCommand {
             "Front: a token of another company, with its own rate budget (repeatable).", valueName: "TOKEN=cmp_id"))
     var frontCompanies: [String] = []
 
+    func validate() throws {
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else {
+            throw ValidationError("--host takes an IPv4 address such as 127.0.0.1 or 10.231.0.1; got \(host.prefix(64))")
+        }
+    }
+
     func run() async throws {
         let runsFivetran = only != .front
         let runsFront = only != .fivetran

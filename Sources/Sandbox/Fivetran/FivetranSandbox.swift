@@ -77,7 +77,11 @@ public final class FivetranSandbox: Sendable {
     @discardableResult
     public func start() async throws -> URL {
         let port = try await server.start(port: options.port)
-        let url = URL(string: "http://\(options.host):\(port)")!
+        guard let url = URL(string: "http://\(options.host):\(port)") else {
+            await server.stop()
+            throw SandboxServerError.cannotListen(
+                api: "Fivetran", host: options.host, port: port, reason: "it makes no URL: give an IPv4 address")
+        }
         core.baseURL = url.absoluteString
         return url
     }

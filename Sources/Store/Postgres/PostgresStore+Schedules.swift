@@ -131,7 +131,7 @@ extension PostgresStore {
                         let row = try session.one(
                             """
                             INSERT INTO job (captureID, state, createdAt, requestedBy, progress)
-                            VALUES (\(capture.id), \(life.state.rawValue), \(now.timeIntervalSince1970), \(SQLiteStore.scheduler),
+                            VALUES (\(capture.id), \(life.state.rawValue), \(now.timeIntervalSince1970), \(scheduledJobRequester),
                                     \(try encode(bindings)))
                             ON CONFLICT (captureID) WHERE state IN ('queued', 'running') DO NOTHING
                             RETURNING *
@@ -141,7 +141,7 @@ extension PostgresStore {
                     try session.execute("UPDATE capture SET nextRunAt = NULL WHERE id = \(capture.id)")
                     let job = try JobRecord(row: row)
                     try Self.appendAudit(
-                        .jobStarted(job, captureName: capture.name, scheduled: capture.schedule, by: SQLiteStore.scheduler),
+                        .jobStarted(job, captureName: capture.name, scheduled: capture.schedule, by: scheduledJobRequester),
                         at: now, session: session)
                     queued.append(job)
                 }
@@ -182,8 +182,6 @@ extension PostgresStore {
         else { return now }
         return max(next, now)
     }
-
-    static func seconds(_ duration: Duration) -> Double { SQLiteStore.seconds(duration) }
 
     // MARK: Hooks of the job transactions
 
@@ -267,7 +265,7 @@ extension PostgresStore {
                 try session.execute("UPDATE capture SET frontCompany = \(company) WHERE id = \(job.captureID)")
                 let runner = try row.decode("runner", as: String?.self) ?? ""
                 return try Self.takeLease(
-                    company, runner: runner, now: now, until: now.addingTimeInterval(Self.seconds(leaseFor)), session: session)
+                    company, runner: runner, now: now, until: now.addingTimeInterval(leaseFor.inSeconds), session: session)
             }
         }
     }

@@ -12,7 +12,7 @@ extension PostgresStore {
         let sql: [String]
     }
 
-    /// The lock every host takes to migrate (an arbitrary constant: "switchboard" in ASCII, cut).
+    /// The lock every host takes to migrate (an arbitrary constant: "switch" in ASCII).
     static let migrationLock: Int64 = 0x7377_6974_6368
 
     /// The same tables and rules as SQLite's migrations reach today, in PostgreSQL's words:

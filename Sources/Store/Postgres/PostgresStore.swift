@@ -120,13 +120,11 @@ public final class PostgresStore: SwitchboardStore, @unchecked Sendable {
         }
     }
 
-    /// `write` off the caller's thread, for the one async requirement (the capture engine's commit).
+    /// `write` on NIO's thread pool, for the one async requirement (the capture engine's commit):
+    /// its threads are its own, so the wait for the answer holds none of Swift's cooperative ones.
+    /// A task cancelled before the pool ran it gets `CancellationError`, and nothing was written.
     func writeAsync<T: Sendable>(_ body: @escaping @Sendable (Session) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try self.write(body) })
-            }
-        }
+        try await NIOThreadPool.singleton.runIfActive { try self.write(body) }
     }
 
     /// The time a change happens at: the database's clock, or the caller's (`Clock`).
@@ -141,7 +139,7 @@ public final class PostgresStore: SwitchboardStore, @unchecked Sendable {
         if let error = error as? StoreError { return error }
         if let error = error as? PSQLError {
             if error.sqlState == PostgresError.Code.uniqueViolation.raw,
-                error.serverInfo?[.constraintName]?.hasPrefix("capture_") == true
+                ["capture_name_taken", "capture_prefix_taken"].contains(error.serverInfo?[.constraintName] ?? "")
             {
                 return StoreError(path: path, action: action, underlying: StoreError.Conflict.nameTaken)
             }

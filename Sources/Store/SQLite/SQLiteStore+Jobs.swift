@@ -88,7 +88,7 @@ extension SQLiteStore {
                     let before = job.life
                     guard job.life.isClaimable(at: now) else { continue }
                     // Another runner spends this company's budget now: leave the job to it.
-                    let until = now.addingTimeInterval(Self.seconds(leaseFor))
+                    let until = now.addingTimeInterval(leaseFor.inSeconds)
                     guard try Self.takeCompany(of: job.captureID, runner: runner, now: now, until: until, db: db) else {
                         continue
                     }

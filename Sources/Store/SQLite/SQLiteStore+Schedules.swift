@@ -173,7 +173,7 @@ extension SQLiteStore {
                     try db.execute(
                         sql: "INSERT INTO job (captureID, state, createdAt, requestedBy, progress) VALUES (?, ?, ?, ?, ?)",
                         arguments: [
-                            capture.id, life.state.rawValue, now.timeIntervalSince1970, Self.scheduler,
+                            capture.id, life.state.rawValue, now.timeIntervalSince1970, scheduledJobRequester,
                             try encode(bindings),
                         ])
                     let jobID = db.lastInsertedRowID
@@ -184,7 +184,8 @@ extension SQLiteStore {
                     }
                     let job = try JobRecord(row: row)
                     try Self.appendAudit(
-                        .jobStarted(job, captureName: capture.name, scheduled: capture.schedule, by: Self.scheduler), at: now,
+                        .jobStarted(job, captureName: capture.name, scheduled: capture.schedule, by: scheduledJobRequester),
+                        at: now,
                         db: db)
                     queued.append(job)
                 }
@@ -194,13 +195,6 @@ extension SQLiteStore {
             throw StoreError(path: path, action: "queue due scheduled runs", underlying: error)
         }
     }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// Who the scheduler's jobs say started them.
-    public static let scheduler = "schedule"
 
     @discardableResult
     public func catchUpMissedRuns(at now: Date, grace: Double, spread: Double) throws(StoreError) -> Int {
@@ -341,7 +335,7 @@ extension SQLiteStore {
                     sql: "UPDATE capture SET frontCompany = ? WHERE id = ?", arguments: [company, job.captureID])
                 let runner: String = row["runner"] ?? ""
                 return try Self.takeLease(
-                    company, runner: runner, now: now, until: now.addingTimeInterval(Self.seconds(leaseFor)), db: db)
+                    company, runner: runner, now: now, until: now.addingTimeInterval(leaseFor.inSeconds), db: db)
             }
         } catch {
             throw StoreError(path: path, action: "take the lease of Front company \(company)", underlying: error)
